@@ -1,0 +1,51 @@
+/*
+ * bastion: a hardened memory allocator.
+ *
+ * The standard functions (malloc, free, ...) need no header of ours: link or
+ * preload libbastion and they are bastion's. This header declares the same
+ * functions under a bastion_ prefix, so tests, fuzzers and programs built
+ * with sanitizers can use the allocator without replacing the process
+ * malloc, plus bastion's own extensions.
+ *
+ * Contract shared by every function here:
+ *   - Invalid requests (impossible sizes, bad alignments) return NULL (or an
+ *     error number for bastion_posix_memalign) with errno set, and change
+ *     nothing.
+ *   - Detected heap corruption (double free, invalid free, a corrupted
+ *     canary, ...) writes one line "bastion: <kind>: ..." to stderr and
+ *     aborts the process. It never returns.
+ */
+#ifndef BASTION_H
+#define BASTION_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void *bastion_malloc(size_t size);
+void bastion_free(void *ptr);
+void *bastion_calloc(size_t count, size_t size);
+void *bastion_realloc(void *ptr, size_t size);
+void *bastion_reallocarray(void *ptr, size_t count, size_t size);
+int bastion_posix_memalign(void **out, size_t alignment, size_t size);
+void *bastion_aligned_alloc(size_t alignment, size_t size);
+void *bastion_memalign(size_t alignment, size_t size);
+void *bastion_valloc(size_t size);
+void *bastion_pvalloc(size_t size);
+size_t bastion_malloc_usable_size(void *ptr);
+/* C23: size must be the size the block was requested with. */
+void bastion_free_sized(void *ptr, size_t size);
+void bastion_free_aligned_sized(void *ptr, size_t alignment, size_t size);
+
+/* Size class of a small chunk size: the smallest chunk that holds a request
+ * of `size` bytes. Exposed for tests and tools. Returns 0 for sizes served
+ * by dedicated mappings ("large" allocations). */
+size_t bastion_chunk_size(size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BASTION_H */

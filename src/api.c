@@ -1,0 +1,398 @@
+/*
+ * The exported entry points. Every function exists as bastion_<name>; when
+ * built with BASTION_OVERRIDE_MALLOC the standard names are aliases of the
+ * same code, so there is one path to test.
+ *
+ * The fast paths, kept short on purpose:
+ *   malloc: size -> class (a few ALU ops), pop the thread's bin, one CAS on
+ *           the chunk's state word, one 8-byte canary store. No lock, no
+ *           system call.
+ *   free:   zone by address arithmetic, chunk index by multiplication, one
+ *           CAS on the state word, one canary compare, push into the
+ *           thread's quarantine ring. No lock, no system call.
+ * Everything else (refill, drain, init, large allocations) is out of line.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bastion.h"
+#include "internal.h"
+#include "thread_cache.h"
+
+#ifndef BASTION_OVERRIDE_MALLOC
+#define BASTION_OVERRIDE_MALLOC 0
+#endif
+
+/* ---- chunk state checks ---- */
+
+void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old)
+{
+	bst_fatal("corrupted-state",
+	          old == BST_STATE_USED ? "chunk in a thread cache is already live"
+	                                : "canary chunk in a thread cache",
+	          (void *)p, z->size);
+}
+
+BST_NORETURN BST_COLD static void bad_state(const bst_zone_t *z, const void *p, unsigned st)
+{
+	if (st == BST_STATE_FREED)
+		bst_fatal("double-free", "chunk is already free", p, z->size);
+	bst_fatal("invalid-free",
+	          st == BST_STATE_NEVER ? "chunk was never allocated" : "pointer to a canary chunk",
+	          p, z->size);
+}
+
+BST_NORETURN BST_COLD static void bad_offset(const bst_zone_t *z, const void *p)
+{
+	bst_fatal("invalid-free", "pointer is not the start of a chunk", p, z->size);
+}
+
+BST_NORETURN BST_COLD static void bad_canary(const bst_zone_t *z, const void *p)
+{
+	bst_fatal("canary-corrupted", "chunk overflowed past its usable size", p, z->size);
+}
+
+static inline uint32_t chunk_of(const bst_zone_t *z, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - z->user;
+	uint32_t i = bst_chunk_index(z, off);
+	if (bst_unlikely((uintptr_t)i * z->size != off || i >= z->nchunks))
+		bad_offset(z, p);
+	return i;
+}
+
+static inline void check_canary(const bst_zone_t *z, const void *p)
+{
+	if (z->cls == 0)
+		return;
+	uint64_t c;
+	memcpy(&c, (const char *)p + z->size - BST_CANARY_SIZE, sizeof(c));
+	if (bst_unlikely(c != bst_canary_value(z, (uintptr_t)p)))
+		bad_canary(z, p);
+}
+
+/* Checks that p is a live chunk of z (start of a chunk, state in use,
+ * canary intact) without changing anything. */
+static void check_live(const bst_zone_t *z, const void *p)
+{
+	uint32_t i = chunk_of(z, p);
+	uint64_t w = atomic_load_explicit(&z->state[i >> 5], memory_order_acquire);
+	unsigned st = (unsigned)(w >> ((i & 31) * 2)) & 3;
+	if (st != BST_STATE_USED)
+		bad_state(z, p, st);
+	check_canary(z, p);
+}
+
+/* ---- small allocations ---- */
+
+static inline void *hand_out(void *p, unsigned cls)
+{
+	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
+	bst_state_claim(z, bst_chunk_index(z, (uintptr_t)p - z->user), (uintptr_t)p);
+	if (bst_likely(cls != 0)) {
+		uint64_t c = bst_canary_value(z, (uintptr_t)p);
+		memcpy((char *)p + z->size - BST_CANARY_SIZE, &c, sizeof(c));
+	}
+	return p;
+}
+
+BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n)
+{
+	if (!bst_ready() && !bst_ensure_init()) {
+		void *b = bst_boot_alloc(n);
+		if (!b)
+			errno = ENOMEM;
+		return b;
+	}
+	void *p = bst_malloc_slow(cls);
+	return p ? hand_out(p, cls) : NULL;
+}
+
+static inline void *small_alloc(unsigned cls, size_t n)
+{
+	bst_tcache_t *tc = bst_tc;
+	if (bst_likely(tc != NULL)) {
+		bst_bin_t *b = &tc->bins[cls];
+		if (bst_likely(b->count != 0))
+			return hand_out(b->slot[--b->count], cls);
+	}
+	return small_alloc_slow(cls, n);
+}
+
+static inline void free_small(bst_zone_t *z, void *p)
+{
+	uint32_t i = chunk_of(z, p);
+	_Atomic uint64_t *w = &z->state[i >> 5];
+	unsigned shift = (i & 31) * 2;
+	uint64_t old = atomic_load_explicit(w, memory_order_relaxed), nw;
+	do {
+		unsigned st = (unsigned)(old >> shift) & 3;
+		if (bst_unlikely(st != BST_STATE_USED))
+			bad_state(z, p, st);
+		nw = old ^ ((uint64_t)(BST_STATE_USED ^ BST_STATE_FREED) << shift);
+	} while (!atomic_compare_exchange_weak_explicit(w, &old, nw, memory_order_acq_rel,
+	                                                memory_order_relaxed));
+	check_canary(z, p);
+	bst_tcache_t *tc = bst_tc;
+	if (bst_likely(tc != NULL))
+		bst_quarantine_push(tc, p, z->size);
+	else
+		bst_free_slow_quarantine(p, z->size);
+}
+
+/* ---- large allocations and everything that is not a zone chunk ---- */
+
+BST_NOINLINE static void *large_alloc(size_t n, size_t align)
+{
+	if (!bst_ready() && !bst_ensure_init()) {
+		void *b = align <= BST_MIN_ALIGN ? bst_boot_alloc(n) : NULL;
+		if (!b)
+			errno = ENOMEM;
+		return b;
+	}
+	return bst_large_alloc(n, align);
+}
+
+BST_NOINLINE static void free_other(void *p)
+{
+	if (bst_boot_owns(p))
+		return; /* bootstrap blocks are never reused */
+	if (!bst_large_free(p))
+		bst_fatal("invalid-free", "pointer was not allocated by bastion", p, 0);
+}
+
+/* Usable size of any pointer bastion handed out; fatal for others. */
+static size_t usable_of(void *p)
+{
+	bst_zone_t *z = bst_zone_of(p);
+	if (z) {
+		check_live(z, p);
+		return bst_class_usable(z->cls);
+	}
+	if (bst_boot_owns(p))
+		return bst_boot_usable(p);
+	size_t u = bst_large_usable(p);
+	if (!u)
+		bst_fatal("invalid-pointer", "pointer was not allocated by bastion", p, 0);
+	return u;
+}
+
+/* ---- the API ---- */
+
+BST_EXPORT void *bastion_malloc(size_t size)
+{
+	if (bst_likely(size <= BST_MAX_SMALL_REQ))
+		return small_alloc(bst_size_to_class(size), size);
+	return large_alloc(size, 0);
+}
+
+BST_EXPORT void bastion_free(void *ptr)
+{
+	if (bst_unlikely(ptr == NULL))
+		return;
+	bst_zone_t *z = bst_zone_of(ptr);
+	if (bst_likely(z != NULL))
+		free_small(z, ptr);
+	else
+		free_other(ptr);
+}
+
+BST_EXPORT void *bastion_calloc(size_t count, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(count, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (total > BST_MAX_SMALL_REQ)
+		return large_alloc(total, 0); /* fresh mappings read as zero */
+	void *p = small_alloc(bst_size_to_class(total), total);
+	if (p && total)
+		memset(p, 0, total);
+	return p;
+}
+
+static void *aligned_impl(size_t align, size_t size)
+{
+	if (align <= BST_MIN_ALIGN)
+		return bastion_malloc(size);
+	if (size > BST_MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (align <= BST_MAX_SMALL) {
+		int c = bst_class_for_aligned(size, align);
+		if (c >= 0)
+			return small_alloc((unsigned)c, size);
+	}
+	return large_alloc(size, align);
+}
+
+BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return bastion_malloc(size);
+	if (size == 0) {
+		bastion_free(ptr); /* glibc: realloc(p, 0) frees and returns NULL */
+		return NULL;
+	}
+	bst_zone_t *z = bst_zone_of(ptr);
+	size_t old;
+	if (z) {
+		check_live(z, ptr);
+		if (size <= BST_MAX_SMALL_REQ && bst_size_to_class(size) == z->cls)
+			return ptr;
+		old = bst_class_usable(z->cls);
+	} else if (bst_boot_owns(ptr)) {
+		old = bst_boot_usable(ptr);
+	} else {
+		old = bst_large_usable(ptr);
+		if (!old)
+			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate", ptr, 0);
+		if (size > BST_MAX_SMALL_REQ)
+			return bst_large_realloc(ptr, size);
+	}
+	void *q = bastion_malloc(size);
+	if (q) {
+		memcpy(q, ptr, old < size ? old : size);
+		bastion_free(ptr);
+	}
+	return q;
+}
+
+BST_EXPORT void *bastion_reallocarray(void *ptr, size_t count, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(count, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return bastion_realloc(ptr, total);
+}
+
+static bool is_pow2(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+BST_EXPORT int bastion_posix_memalign(void **out, size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment) || alignment % sizeof(void *) != 0) {
+		errno = EINVAL;
+		return EINVAL;
+	}
+	void *p = aligned_impl(alignment, size);
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+BST_EXPORT void *bastion_aligned_alloc(size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned_impl(alignment, size);
+}
+
+BST_EXPORT void *bastion_memalign(size_t alignment, size_t size)
+{
+	/* glibc: a non-power-of-two alignment is rounded up. */
+	if (alignment > BST_MAX_REQUEST + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!is_pow2(alignment)) {
+		size_t a = BST_MIN_ALIGN;
+		while (a < alignment)
+			a <<= 1;
+		alignment = a;
+	}
+	return aligned_impl(alignment, size);
+}
+
+BST_EXPORT void *bastion_valloc(size_t size)
+{
+	return aligned_impl(BST_PAGE, size);
+}
+
+BST_EXPORT void *bastion_pvalloc(size_t size)
+{
+	size_t rounded = (size + BST_PAGE - 1) & ~(BST_PAGE - 1);
+	if (rounded < size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned_impl(BST_PAGE, rounded ? rounded : BST_PAGE);
+}
+
+BST_EXPORT size_t bastion_malloc_usable_size(void *ptr)
+{
+	return ptr ? usable_of(ptr) : 0;
+}
+
+/* free_sized / free_aligned_sized: the size (and alignment) must lead to
+ * the chunk the block lives in. */
+static void free_checked(void *ptr, size_t align, size_t size)
+{
+	if (ptr == NULL)
+		return;
+	bst_zone_t *z = bst_zone_of(ptr);
+	if (z) {
+		int cls;
+		if (size > BST_MAX_SMALL_REQ)
+			cls = -1;
+		else if (align <= BST_MIN_ALIGN)
+			cls = (int)bst_size_to_class(size);
+		else
+			cls = bst_class_for_aligned(size, align);
+		if (cls != (int)z->cls) {
+			check_live(z, ptr); /* a dead pointer is reported as such first */
+			bst_fatal("size-mismatch", "free_sized size does not match the allocation",
+			          ptr, z->size);
+		}
+		free_small(z, ptr);
+		return;
+	}
+	if (!bst_boot_owns(ptr)) {
+		size_t u = bst_large_usable(ptr);
+		if (u && ((size + 15) & ~(size_t)15) != u)
+			bst_fatal("size-mismatch", "free_sized size does not match the allocation",
+			          ptr, 0);
+	}
+	free_other(ptr);
+}
+
+BST_EXPORT void bastion_free_sized(void *ptr, size_t size)
+{
+	free_checked(ptr, 0, size);
+}
+
+BST_EXPORT void bastion_free_aligned_sized(void *ptr, size_t alignment, size_t size)
+{
+	free_checked(ptr, alignment, size);
+}
+
+BST_EXPORT size_t bastion_chunk_size(size_t size)
+{
+	return size <= BST_MAX_SMALL_REQ ? bst_class_size[bst_size_to_class(size)] : 0;
+}
+
+#if BASTION_OVERRIDE_MALLOC
+#define BST_ALIAS(name) __attribute__((alias("bastion_" #name), visibility("default")))
+void *malloc(size_t) BST_ALIAS(malloc);
+void free(void *) BST_ALIAS(free);
+void *calloc(size_t, size_t) BST_ALIAS(calloc);
+void *realloc(void *, size_t) BST_ALIAS(realloc);
+void *reallocarray(void *, size_t, size_t) BST_ALIAS(reallocarray);
+int posix_memalign(void **, size_t, size_t) BST_ALIAS(posix_memalign);
+void *aligned_alloc(size_t, size_t) BST_ALIAS(aligned_alloc);
+void *memalign(size_t, size_t) BST_ALIAS(memalign);
+void *valloc(size_t) BST_ALIAS(valloc);
+void *pvalloc(size_t) BST_ALIAS(pvalloc);
+size_t malloc_usable_size(void *) BST_ALIAS(malloc_usable_size);
+void free_sized(void *, size_t) BST_ALIAS(free_sized);
+void free_aligned_sized(void *, size_t, size_t) BST_ALIAS(free_aligned_sized);
+#endif

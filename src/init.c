@@ -1,0 +1,82 @@
+/*
+ * Start-up. The first allocation (often from the dynamic loader or libc,
+ * before any constructor) initialises bastion; so does a constructor, for
+ * programs that never allocate. Calls that arrive while initialisation runs
+ * in the same thread (libsodium or pthread_atfork allocating) are served
+ * from a small static arena; other threads wait.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+
+#include "internal.h"
+
+_Atomic int bst_init_state;
+static __thread bool in_init __attribute__((tls_model("initial-exec")));
+
+/* Bootstrap arena: bump allocation, never reused. Each block starts with a
+ * 16-byte header holding its size. */
+#define BOOT_BYTES ((size_t)64 * 1024)
+static unsigned char boot_arena[BOOT_BYTES] __attribute__((aligned(16)));
+static _Atomic size_t boot_used;
+
+void *bst_boot_alloc(size_t size)
+{
+	if (size > BOOT_BYTES)
+		return NULL;
+	size_t need = 16 + ((size + 15) & ~(size_t)15);
+	size_t off = atomic_fetch_add(&boot_used, need);
+	if (off + need > BOOT_BYTES)
+		return NULL;
+	memcpy(boot_arena + off, &size, sizeof(size));
+	return boot_arena + off + 16;
+}
+
+bool bst_boot_owns(const void *p)
+{
+	return (const unsigned char *)p >= boot_arena &&
+	       (const unsigned char *)p < boot_arena + BOOT_BYTES;
+}
+
+size_t bst_boot_usable(const void *p)
+{
+	size_t size;
+	memcpy(&size, (const unsigned char *)p - 16, sizeof(size));
+	return size;
+}
+
+static void initialise(void)
+{
+	bst_random_init();
+	bst_random_bytes(&bst_g.large_secret, sizeof(bst_g.large_secret));
+	if (bst_zone_init() != 0)
+		bst_fatal("init", "cannot reserve address space for zones", NULL, 0);
+	bst_tcache_init();
+}
+
+bool bst_ensure_init(void)
+{
+	if (atomic_load_explicit(&bst_init_state, memory_order_acquire) == 2)
+		return true;
+	if (in_init)
+		return false;
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&bst_init_state, &expected, 1)) {
+		in_init = true;
+		initialise();
+		atomic_store_explicit(&bst_init_state, 2, memory_order_release);
+		/* pthread_atfork allocates: register once the heap works. */
+		pthread_atfork(bst_tcache_atfork_prepare, bst_tcache_atfork_parent,
+		               bst_tcache_atfork_child);
+		in_init = false;
+		return true;
+	}
+	while (atomic_load_explicit(&bst_init_state, memory_order_acquire) != 2)
+		sched_yield();
+	return true;
+}
+
+__attribute__((constructor)) static void bst_constructor(void)
+{
+	bst_ensure_init();
+}

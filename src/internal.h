@@ -1,0 +1,288 @@
+/*
+ * Internal contract of bastion: constants, types and the prototypes that
+ * cross file boundaries, grouped under the file that owns them.
+ *
+ * Memory layout (all of it reserved once at start-up, PROT_NONE until used):
+ *
+ *   zone region   nzones slots of 4 MiB. A slot in use holds one zone: a user
+ *                 area of 4 MiB minus one page, then a guard page. Unused
+ *                 slots stay PROT_NONE. Zone index = (p - base) >> 22.
+ *   zone records  one bst_zone_t per slot, in their own mapping.
+ *   zone metadata one fixed-size slot per zone: the 2-bit state bitmap, a
+ *                 guard page, the availability bitmap and its summary, a
+ *                 guard page. Never adjacent to user data.
+ *   large spans   one mapping each: guard page, data, guard page; records in
+ *                 a hash table of their own mappings (large.c).
+ */
+#ifndef BST_INTERNAL_H
+#define BST_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lock.h"
+
+#define bst_likely(x) __builtin_expect(!!(x), 1)
+#define bst_unlikely(x) __builtin_expect(!!(x), 0)
+#define BST_NOINLINE __attribute__((noinline))
+#define BST_COLD __attribute__((cold))
+#define BST_NORETURN __attribute__((noreturn))
+#define BST_EXPORT __attribute__((visibility("default")))
+
+#define BST_PAGE ((size_t)4096)
+#define BST_ZONE_SHIFT 22
+#define BST_ZONE_SIZE ((size_t)1 << BST_ZONE_SHIFT)
+#define BST_ZONE_USER (BST_ZONE_SIZE - BST_PAGE)
+#define BST_MIN_ALIGN ((size_t)16)
+#define BST_CANARY_SIZE ((size_t)8)
+
+/* Size classes: class 0 is the zero-size class (inaccessible chunks handed
+ * out by malloc(0)); classes 1..8 are 16..128 in steps of 16; above that
+ * four classes per power of two up to 64 KiB. */
+#define BST_NUM_CLASSES 45
+#define BST_MAX_SMALL ((size_t)65536)
+/* The largest request served from a zone: the biggest chunk minus its
+ * canary. */
+#define BST_MAX_SMALL_REQ (BST_MAX_SMALL - BST_CANARY_SIZE)
+#define BST_MAX_CHUNKS ((uint32_t)(BST_ZONE_USER / 16))
+#define BST_STATE_BYTES ((size_t)65536)             /* >= 2 bits per chunk */
+#define BST_AVAIL_BYTES ((size_t)32768)             /* >= 1 bit per chunk */
+#define BST_SUMMARY_BYTES BST_PAGE                  /* 1 bit per avail word */
+#define BST_META_SLOT (BST_STATE_BYTES + BST_PAGE + BST_AVAIL_BYTES + BST_SUMMARY_BYTES + BST_PAGE)
+
+/* Requests above PTRDIFF_MAX are refused, as glibc does. */
+#define BST_MAX_REQUEST ((size_t)PTRDIFF_MAX)
+
+_Static_assert(BST_MAX_CHUNKS * 2 / 8 <= BST_STATE_BYTES, "state bitmap slot too small");
+_Static_assert(BST_MAX_CHUNKS / 8 <= BST_AVAIL_BYTES, "avail bitmap slot too small");
+_Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_SUMMARY_BYTES, "summary slot too small");
+
+/* 2-bit chunk states in the out-of-line state bitmap. */
+enum {
+	BST_STATE_NEVER = 0,  /* 00: never handed out */
+	BST_STATE_FREED = 1,  /* 01: handed out once, now free */
+	BST_STATE_USED = 2,   /* 10: live */
+	BST_STATE_CANARY = 3, /* 11: canary chunk, never handed out */
+};
+
+/* ---- size_class.c ---- */
+extern const uint32_t bst_class_size[BST_NUM_CLASSES];
+
+/* Class of a request of n bytes plus its canary; n <= BST_MAX_SMALL_REQ.
+ * Class 0 for n == 0. */
+static inline unsigned bst_size_to_class(size_t n)
+{
+	if (n == 0)
+		return 0;
+	size_t s = n + BST_CANARY_SIZE;
+	if (s <= 128)
+		return (unsigned)((s + 15) >> 4);
+	unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(s - 1));
+	unsigned shift = lg - 2;
+	return 9u + (lg - 7u) * 4u + (unsigned)((s - 1) >> shift) - 4u;
+}
+
+/* Usable bytes of a chunk of class cls. */
+static inline size_t bst_class_usable(unsigned cls)
+{
+	return cls == 0 ? 0 : bst_class_size[cls] - BST_CANARY_SIZE;
+}
+
+/* Smallest class >= the class of n whose chunk size is a multiple of align
+ * (a power of two <= BST_MAX_SMALL), or -1 if none. Chunks of such a class
+ * are aligned to align because zone user areas are 4 MiB aligned. */
+int bst_class_for_aligned(size_t n, size_t align);
+
+/* ---- zone.c ---- */
+typedef struct bst_zone {
+	bst_lock_t lock; /* guards avail, summary, navail, frontier writes */
+	_Atomic uint8_t active;
+	uint8_t cls;
+	uint32_t size;    /* chunk size in bytes */
+	uint32_t nchunks; /* chunks in the user area */
+	_Atomic uint32_t navail;   /* chunks in the avail bitmap */
+	_Atomic uint32_t frontier; /* chunks [0, frontier) have been exposed */
+	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
+	uint64_t magic;            /* (2^40 / size) + 1: division by multiply */
+	uintptr_t user;            /* start of the user area */
+	_Atomic uint64_t *state;   /* 2 bits per chunk, atomic updates */
+	uint64_t *avail;           /* 1 bit per chunk free for refill */
+	uint64_t *summary;         /* 1 bit per nonzero avail word */
+	uint64_t canary_secret;
+} __attribute__((aligned(128))) bst_zone_t;
+
+typedef struct bst_class_rec {
+	bst_lock_t lock;          /* serialises zone creation for the class */
+	_Atomic uint32_t head;    /* first zone index + 1 */
+	_Atomic uint32_t hint;    /* zone index + 1 likely to have chunks */
+	_Atomic uint32_t nzones;
+} __attribute__((aligned(64))) bst_class_rec_t;
+
+/* Allocator state fixed at initialisation. */
+struct bst_globals {
+	uintptr_t region; /* base of the zone region */
+	size_t region_size;
+	uint32_t nzones; /* slots in the region */
+	bst_zone_t *zones;
+	uintptr_t meta; /* base of the zone metadata slots */
+	uint64_t large_secret; /* canary secret of large allocations */
+};
+extern struct bst_globals bst_g;
+extern bst_class_rec_t bst_classes[BST_NUM_CLASSES];
+
+/* Zone holding p, or NULL if p is outside every zone. O(1). */
+static inline bst_zone_t *bst_zone_of(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - bst_g.region;
+	if (bst_unlikely(off >= bst_g.region_size))
+		return NULL;
+	bst_zone_t *z = &bst_g.zones[off >> BST_ZONE_SHIFT];
+	if (bst_unlikely(!atomic_load_explicit(&z->active, memory_order_acquire)))
+		return NULL;
+	return z;
+}
+
+/* Index of the chunk at byte offset off of the user area (exact for any
+ * off < 2^22 and chunk size <= 2^16; see tests/test_unit.c). */
+static inline uint32_t bst_chunk_index(const bst_zone_t *z, uintptr_t off)
+{
+	return (uint32_t)((off * z->magic) >> 40);
+}
+
+typedef struct bst_rng bst_rng_t;
+
+int bst_zone_init(void);
+/* Fills out[0..want) with chunks of class cls taken from the class's zones
+ * (random picks), creating a zone if all are full. Returns the number taken:
+ * 0 only when memory is exhausted. *hint is the caller's preferred zone
+ * (index + 1), updated. The chunks are no longer available to other threads
+ * but keep their bitmap state until handed out. */
+uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *hint, bst_rng_t *rng);
+/* Makes chunks available again (after quarantine, or unused cache
+ * entries). ptrs may mix zones. */
+void bst_zone_release(void *const *ptrs, uint32_t n);
+/* Lock or reinitialise every zone and class lock (fork handlers). */
+void bst_zone_lock_all(void);
+void bst_zone_unlock_all(void);
+void bst_zone_reset_locks(void);
+
+/* ---- check.c / inline checks ---- */
+static inline uint64_t bst_canary_mix(uint64_t secret, uintptr_t p)
+{
+	uint64_t c = secret ^ (p * 0x9e3779b97f4a7c15ull);
+	c &= ~(0xffull << 8); /* a zero byte stops string overflows ... */
+	c |= 0x80;            /* ... but never as the first byte */
+	return c;
+}
+
+static inline uint64_t bst_canary_value(const bst_zone_t *z, uintptr_t p)
+{
+	return bst_canary_mix(z->canary_secret, p);
+}
+
+/* Atomically moves chunk i of z from free (00 or 01) to in use. */
+void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old) BST_NORETURN BST_COLD;
+static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
+{
+	_Atomic uint64_t *w = &z->state[i >> 5];
+	unsigned shift = (i & 31) * 2;
+	uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
+	uint64_t nw;
+	do {
+		unsigned st = (unsigned)(old >> shift) & 3;
+		if (bst_unlikely(st >= BST_STATE_USED))
+			bst_state_claim_fail(z, p, st);
+		nw = (old & ~(3ull << shift)) | ((uint64_t)BST_STATE_USED << shift);
+	} while (!atomic_compare_exchange_weak_explicit(w, &old, nw, memory_order_acq_rel,
+	                                                memory_order_relaxed));
+}
+
+/* ---- random.c ---- */
+struct bst_rng {
+	uint32_t pos;                  /* next unread byte of buf */
+	uint64_t nonce;
+	unsigned char key[32];
+	unsigned char buf[256];
+};
+void bst_rng_seed(bst_rng_t *r);
+void bst_rng_refill(bst_rng_t *r);
+static inline uint64_t bst_rng_u64(bst_rng_t *r)
+{
+	if (bst_unlikely(r->pos > sizeof(r->buf) - 8))
+		bst_rng_refill(r);
+	uint64_t v;
+	__builtin_memcpy(&v, r->buf + r->pos, 8);
+	r->pos += 8;
+	return v;
+}
+/* Uniform-enough value in [0, n) for n < 2^32. */
+static inline uint32_t bst_rng_below(bst_rng_t *r, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)(uint32_t)bst_rng_u64(r) * n) >> 32);
+}
+/* Process-wide generator for code running without a thread cache; guarded
+ * by bst_shared_lock. */
+void bst_random_init(void);
+void bst_random_bytes(void *buf, size_t n);
+
+/* ---- large.c ---- */
+/* A large allocation of size bytes aligned to align (0 or a power of two),
+ * or NULL with errno ENOMEM. */
+void *bst_large_alloc(size_t size, size_t align);
+/* Frees p and returns true if p is a live large allocation; false (nothing
+ * done) otherwise. A corrupted canary is fatal. */
+bool bst_large_free(void *p);
+/* Usable size of large allocation p, or 0 if p is not one. */
+size_t bst_large_usable(const void *p);
+/* Resizes large allocation p in place or by moving its pages; returns the
+ * new address or NULL with errno set (p untouched). */
+void *bst_large_realloc(void *p, size_t size);
+void bst_large_lock_all(void);
+void bst_large_unlock_all(void);
+void bst_large_reset_locks(void);
+
+/* ---- thread_cache.c ---- */
+/* A claimed chunk of class cls when the thread's bin is empty (refills it,
+ * creating the thread's cache first if needed), or NULL with errno ENOMEM.
+ * The caller hands it out. */
+void *bst_malloc_slow(unsigned cls);
+/* A free from a thread without a cache: the shared quarantine. */
+void bst_free_slow_quarantine(void *p, size_t bytes);
+void bst_tcache_init(void);
+void bst_tcache_atfork_prepare(void);
+void bst_tcache_atfork_parent(void);
+void bst_tcache_atfork_child(void);
+
+/* ---- os.c ---- */
+void *bst_os_reserve(size_t size, size_t align, uintptr_t hint);
+bool bst_os_commit(void *p, size_t size);
+void bst_os_decommit(void *p, size_t size);
+void bst_os_purge(void *p, size_t size);
+void bst_os_release(void *p, size_t size);
+void *bst_os_map(size_t size);
+void *bst_os_map_guarded(size_t size);
+void bst_os_unmap_guarded(void *p, size_t size);
+void bst_os_name(void *p, size_t size, const char *name);
+
+/* ---- report.c ---- */
+void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
+	BST_NORETURN BST_COLD;
+
+/* ---- init.c ---- */
+extern _Atomic int bst_init_state; /* 0 none, 1 running, 2 ready */
+/* Makes sure the allocator is initialised. Returns false only for a call
+ * made by the initialising thread itself while initialisation runs (a
+ * recursive call from libc or libsodium); such callers use the bootstrap
+ * arena. */
+bool bst_ensure_init(void);
+static inline bool bst_ready(void)
+{
+	return bst_likely(atomic_load_explicit(&bst_init_state, memory_order_acquire) == 2);
+}
+void *bst_boot_alloc(size_t size);
+bool bst_boot_owns(const void *p);
+size_t bst_boot_usable(const void *p);
+
+#endif /* BST_INTERNAL_H */

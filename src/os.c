@@ -1,0 +1,109 @@
+/*
+ * The OS layer: every mmap/mprotect/madvise/munmap bastion makes goes
+ * through here. Failures are reported to the caller (NULL / false), never
+ * fatal: running out of address space is an allocation failure, not
+ * corruption.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "internal.h"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+/* Reserves size bytes of inaccessible address space aligned to align (a
+ * power of two >= the page size), near hint if that range is free. */
+void *bst_os_reserve(size_t size, size_t align, uintptr_t hint)
+{
+	size_t span = size + (align > BST_PAGE ? align : 0);
+	if (span < size)
+		return NULL;
+	int saved = errno;
+	void *p = mmap((void *)hint, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	               -1, 0);
+	errno = saved;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (align <= BST_PAGE)
+		return p;
+	uintptr_t base = (uintptr_t)p;
+	uintptr_t aligned = (base + align - 1) & ~(uintptr_t)(align - 1);
+	if (aligned > base)
+		munmap(p, aligned - base);
+	uintptr_t end = base + span, want_end = aligned + size;
+	if (end > want_end)
+		munmap((void *)want_end, end - want_end);
+	return (void *)aligned;
+}
+
+bool bst_os_commit(void *p, size_t size)
+{
+	int saved = errno;
+	bool ok = mprotect(p, size, PROT_READ | PROT_WRITE) == 0;
+	errno = saved;
+	return ok;
+}
+
+/* Makes a committed range inaccessible again and gives its pages back. */
+void bst_os_decommit(void *p, size_t size)
+{
+	int saved = errno;
+	mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	errno = saved;
+}
+
+/* Gives the pages back; the range stays accessible and reads as zero. */
+void bst_os_purge(void *p, size_t size)
+{
+	int saved = errno;
+	madvise(p, size, MADV_DONTNEED);
+	errno = saved;
+}
+
+void bst_os_release(void *p, size_t size)
+{
+	int saved = errno;
+	munmap(p, size);
+	errno = saved;
+}
+
+/* A fresh read-write mapping, or NULL. */
+void *bst_os_map(size_t size)
+{
+	int saved = errno;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Names a mapping in /proc/PID/maps ("[anon:bastion ...]"); kernels
+ * without CONFIG_ANON_VMA_NAME refuse, which is harmless. */
+void bst_os_name(void *p, size_t size, const char *name)
+{
+	int saved = errno;
+	prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name);
+	errno = saved;
+}
+
+/* A read-write mapping of size bytes (a page multiple) with an inaccessible
+ * guard page on each side, for allocator metadata. */
+void *bst_os_map_guarded(size_t size)
+{
+	char *base = bst_os_reserve(size + 2 * BST_PAGE, BST_PAGE, 0);
+	if (!base)
+		return NULL;
+	if (!bst_os_commit(base + BST_PAGE, size)) {
+		bst_os_release(base, size + 2 * BST_PAGE);
+		return NULL;
+	}
+	return base + BST_PAGE;
+}
+
+void bst_os_unmap_guarded(void *p, size_t size)
+{
+	bst_os_release((char *)p - BST_PAGE, size + 2 * BST_PAGE);
+}

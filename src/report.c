@@ -1,0 +1,67 @@
+/*
+ * The one place detections are reported. Async-signal-safe: no stdio, no
+ * malloc, one write(2) of one line, then abort(). The line is stable:
+ *   bastion: <kind>: <detail> ptr=0x... size-class=N
+ * Tests match the kind word.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static size_t append(char *buf, size_t pos, size_t cap, const char *s)
+{
+	while (*s && pos < cap)
+		buf[pos++] = *s++;
+	return pos;
+}
+
+static size_t append_hex(char *buf, size_t pos, size_t cap, uintptr_t v)
+{
+	char tmp[2 + 16];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	pos = append(buf, pos, cap, "0x");
+	while (n > 0 && pos < cap)
+		buf[pos++] = tmp[--n];
+	return pos;
+}
+
+static size_t append_dec(char *buf, size_t pos, size_t cap, size_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n > 0 && pos < cap)
+		buf[pos++] = tmp[--n];
+	return pos;
+}
+
+void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
+{
+	char line[256];
+	size_t cap = sizeof(line) - 1, n = 0;
+	n = append(line, n, cap, "bastion: ");
+	n = append(line, n, cap, kind);
+	n = append(line, n, cap, ": ");
+	n = append(line, n, cap, detail);
+	n = append(line, n, cap, " ptr=");
+	n = append_hex(line, n, cap, (uintptr_t)ptr);
+	n = append(line, n, cap, " size-class=");
+	n = append_dec(line, n, cap, size_class);
+	line[n++] = '\n';
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(STDERR_FILENO, line + off, n - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	abort();
+}

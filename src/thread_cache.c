@@ -1,0 +1,233 @@
+/*
+ * Per-thread caches and the per-thread quarantine.
+ *
+ * A thread's bin for a class holds chunks already removed from their zone's
+ * avail bitmap (claimed) but not yet handed out: their bitmap state is still
+ * 00 or 01, so a free of one of them is an invalid free. malloc pops a bin
+ * (api.c) and moves the chunk's state to "in use" with one CAS. Bins refill
+ * in batches of random picks from the zones, under one zone lock per batch.
+ *
+ * free() marks the chunk freed (one CAS) and pushes it into the thread's
+ * quarantine ring; when the ring is full a random resident is evicted into
+ * the drain buffer, and a full drain buffer is released to the zones in one
+ * batch, sorted so each zone's lock is taken once. Cross-thread frees take
+ * the same path: the freeing thread's quarantine, then the owner zone.
+ *
+ * Threads without a cache (during thread exit, after their cache is
+ * flushed) use one shared cache under a lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "internal.h"
+#include "thread_cache.h"
+
+__thread bst_tcache_t *bst_tc __attribute__((tls_model("initial-exec")));
+/* 0: no cache yet; 1: has a cache; 2: cache flushed at thread exit. */
+static __thread uint8_t tc_state __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t tc_key;
+static bst_lock_t pool_lock;         /* tcache allocation and the all list */
+static bst_tcache_t *pool_free;      /* flushed caches ready for reuse */
+static bst_tcache_t *pool_all;       /* every cache ever made */
+static bst_lock_t shared_lock;       /* guards shared_tc */
+static bst_tcache_t shared_tc;
+
+#define TC_BYTES ((sizeof(bst_tcache_t) + BST_PAGE - 1) & ~(BST_PAGE - 1))
+
+static void tcache_setup(bst_tcache_t *tc)
+{
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
+		uint32_t cap = c == 0 ? BST_TC_MAX : (uint32_t)(BST_TC_BYTES / bst_class_size[c]);
+		tc->bins[c].cap = cap < 2 ? 2 : cap > BST_TC_MAX ? BST_TC_MAX : cap;
+		tc->bins[c].count = 0;
+		tc->hint[c] = 0;
+	}
+	tc->qcount = 0;
+	tc->qbytes = 0;
+	tc->dcount = 0;
+	bst_rng_seed(&tc->rng);
+}
+
+/* Sorts by address so bst_zone_release takes each zone lock once. */
+static void sort_ptrs(void **a, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		void *v = a[i];
+		uint32_t j = i;
+		for (; j > 0 && (uintptr_t)a[j - 1] > (uintptr_t)v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+static void drain_flush(bst_tcache_t *tc)
+{
+	sort_ptrs(tc->drain, tc->dcount);
+	bst_zone_release(tc->drain, tc->dcount);
+	tc->dcount = 0;
+}
+
+static void drain_push(bst_tcache_t *tc, void *p)
+{
+	tc->drain[tc->dcount++] = p;
+	if (tc->dcount == BST_DRAIN_MAX)
+		drain_flush(tc);
+}
+
+static size_t chunk_bytes(const void *p)
+{
+	return bst_zone_of(p)->size;
+}
+
+void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes)
+{
+	/* Ring full, or over its byte budget: evict random residents. */
+	while (tc->qcount && (tc->qcount == BST_Q_SLOTS || tc->qbytes + bytes > BST_Q_BYTES)) {
+		uint32_t j = bst_rng_below(&tc->rng, tc->qcount);
+		void *victim = tc->q[j];
+		tc->q[j] = tc->q[--tc->qcount];
+		tc->qbytes -= chunk_bytes(victim);
+		drain_push(tc, victim);
+	}
+	tc->q[tc->qcount++] = p;
+	tc->qbytes += bytes;
+}
+
+/* Returns every chunk the cache holds to its zone. */
+static void tcache_flush(bst_tcache_t *tc)
+{
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
+		bst_bin_t *b = &tc->bins[c];
+		for (uint32_t i = 0; i < b->count; i++)
+			drain_push(tc, b->slot[i]);
+		b->count = 0;
+	}
+	for (uint32_t i = 0; i < tc->qcount; i++)
+		drain_push(tc, tc->q[i]);
+	tc->qcount = 0;
+	tc->qbytes = 0;
+	drain_flush(tc);
+}
+
+static void tcache_destructor(void *arg)
+{
+	bst_tcache_t *tc = arg;
+	tcache_flush(tc);
+	bst_tc = NULL;
+	tc_state = 2;
+	bst_lock(&pool_lock);
+	tc->in_use = false;
+	tc->next_free = pool_free;
+	pool_free = tc;
+	bst_unlock(&pool_lock);
+}
+
+static bst_tcache_t *tcache_create(void)
+{
+	bst_lock(&pool_lock);
+	bst_tcache_t *tc = pool_free;
+	if (tc) {
+		pool_free = tc->next_free;
+	} else {
+		tc = bst_os_map_guarded(TC_BYTES);
+		if (tc) {
+			bst_os_name(tc, TC_BYTES, "bastion thread cache");
+			tc->next_all = pool_all;
+			pool_all = tc;
+		}
+	}
+	if (tc)
+		tc->in_use = true;
+	bst_unlock(&pool_lock);
+	if (!tc)
+		return NULL;
+	tcache_setup(tc);
+	bst_tc = tc;
+	tc_state = 1;
+	pthread_setspecific(tc_key, tc);
+	return tc;
+}
+
+void bst_tcache_init(void)
+{
+	pthread_key_create(&tc_key, tcache_destructor);
+	tcache_setup(&shared_tc);
+}
+
+static bool refill(bst_tcache_t *tc, unsigned cls)
+{
+	bst_bin_t *b = &tc->bins[cls];
+	b->count = bst_zone_refill(cls, b->slot, b->cap, &tc->hint[cls], &tc->rng);
+	return b->count != 0;
+}
+
+void *bst_malloc_slow(unsigned cls)
+{
+	bst_tcache_t *tc = bst_tc;
+	if (!tc && tc_state == 0)
+		tc = tcache_create();
+	void *p = NULL;
+	if (tc) {
+		if (tc->bins[cls].count || refill(tc, cls))
+			p = tc->bins[cls].slot[--tc->bins[cls].count];
+	} else {
+		bst_lock(&shared_lock);
+		bst_bin_t *b = &shared_tc.bins[cls];
+		if (b->count || refill(&shared_tc, cls))
+			p = b->slot[--b->count];
+		bst_unlock(&shared_lock);
+	}
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+void bst_free_slow_quarantine(void *p, size_t bytes)
+{
+	bst_lock(&shared_lock);
+	bst_quarantine_push(&shared_tc, p, bytes);
+	bst_unlock(&shared_lock);
+}
+
+/* fork: take every lock in the one global order (pool, shared cache, class
+ * locks, region, zones by index, large shards) so the child inherits a
+ * consistent heap. */
+void bst_tcache_atfork_prepare(void)
+{
+	bst_lock(&pool_lock);
+	bst_lock(&shared_lock);
+	bst_zone_lock_all();
+	bst_large_lock_all();
+}
+
+void bst_tcache_atfork_parent(void)
+{
+	bst_large_unlock_all();
+	bst_zone_unlock_all();
+	bst_unlock(&shared_lock);
+	bst_unlock(&pool_lock);
+}
+
+/* In the child only the forking thread exists: reset the locks and give
+ * back the chunks held by the caches of threads that are gone. */
+void bst_tcache_atfork_child(void)
+{
+	bst_large_reset_locks();
+	bst_zone_reset_locks();
+	bst_lock_reset(&shared_lock);
+	bst_lock_reset(&pool_lock);
+	/* Parent and child must not draw the same random numbers. */
+	bst_rng_seed(&shared_tc.rng);
+	if (bst_tc)
+		bst_rng_seed(&bst_tc->rng);
+	for (bst_tcache_t *tc = pool_all; tc; tc = tc->next_all) {
+		if (!tc->in_use || tc == bst_tc)
+			continue;
+		tcache_flush(tc);
+		tc->in_use = false;
+		tc->next_free = pool_free;
+		pool_free = tc;
+	}
+}

@@ -1,0 +1,52 @@
+/*
+ * The per-thread cache: bins of claimed chunks per class, the quarantine
+ * ring and the drain buffer. Shared by thread_cache.c and the fast paths
+ * in api.c.
+ */
+#ifndef BST_THREAD_CACHE_H
+#define BST_THREAD_CACHE_H
+
+#include "internal.h"
+
+#define BST_TC_MAX 32                    /* chunks per bin at most */
+#define BST_TC_BYTES ((size_t)64 * 1024) /* bytes per bin at most (>= 2 chunks) */
+#define BST_Q_SLOTS 256                  /* quarantine ring slots */
+#define BST_Q_BYTES ((size_t)1 << 20)    /* quarantined bytes per thread */
+#define BST_DRAIN_MAX 64                 /* chunks released per batch */
+
+typedef struct bst_bin {
+	uint32_t count; /* slot[0..count) hold claimed chunks */
+	uint32_t cap;
+	void *slot[BST_TC_MAX];
+} bst_bin_t;
+
+typedef struct bst_tcache {
+	bst_bin_t bins[BST_NUM_CLASSES];
+	bst_rng_t rng;
+	uint32_t hint[BST_NUM_CLASSES]; /* preferred zone per class, index + 1 */
+	uint32_t qcount;                /* q[0..qcount) are quarantined */
+	size_t qbytes;                  /* their chunk sizes added up */
+	void *q[BST_Q_SLOTS];
+	uint32_t dcount; /* drain[0..dcount) wait for release */
+	void *drain[BST_DRAIN_MAX];
+	struct bst_tcache *next_all;  /* every cache, for fork */
+	struct bst_tcache *next_free; /* pool of flushed caches */
+	bool in_use;
+} bst_tcache_t;
+
+extern __thread bst_tcache_t *bst_tc __attribute__((tls_model("initial-exec")));
+
+void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes);
+
+/* Puts a freed chunk into the thread's quarantine. */
+static inline void bst_quarantine_push(bst_tcache_t *tc, void *p, size_t bytes)
+{
+	if (bst_likely(tc->qcount < BST_Q_SLOTS && tc->qbytes + bytes <= BST_Q_BYTES)) {
+		tc->q[tc->qcount++] = p;
+		tc->qbytes += bytes;
+		return;
+	}
+	bst_quarantine_push_slow(tc, p, bytes);
+}
+
+#endif /* BST_THREAD_CACHE_H */

@@ -1,0 +1,338 @@
+/*
+ * Zones: 4 MiB slots of one size class each, at random places in one
+ * reserved region, with all their metadata out of line.
+ *
+ * A chunk is in exactly one of these places:
+ *   available  its bit is set in the zone's avail bitmap (zone lock);
+ *   claimed    in a thread cache, live, or in a quarantine: not in avail.
+ * The 2-bit state bitmap is separate and says what the program may do with
+ * the chunk (live or not); it changes with atomic CAS only, at hand-out and
+ * at free. So a chunk can never be handed to two threads: refill removes it
+ * from avail under the lock, and only release puts it back.
+ *
+ * Each zone exposes its chunks progressively: chunks [0, frontier) take
+ * part in random picks, and the frontier grows by at least 64 chunks or
+ * 64 KiB when the available set runs low. Picks stay random over a window
+ * wide enough that neighbours are unpredictable, while a small heap touches
+ * few pages. An empty zone gives its pages back (madvise) and shrinks its
+ * window again.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+struct bst_globals bst_g;
+bst_class_rec_t bst_classes[BST_NUM_CLASSES];
+static bst_lock_t region_lock;
+
+/* Zones whose window grows beyond this are purged when they empty. Smaller
+ * ones stay warm, so a program that repeatedly allocates and frees a few
+ * chunks does not make a system call each time. */
+#define PURGE_MIN_BYTES ((size_t)256 * 1024)
+
+static uint32_t window_step(const bst_zone_t *z)
+{
+	uint32_t step = (uint32_t)(65536 / z->size);
+	return step < 64 ? 64 : step;
+}
+
+static size_t page_round(size_t n)
+{
+	return (n + BST_PAGE - 1) & ~(BST_PAGE - 1);
+}
+
+int bst_zone_init(void)
+{
+	static const uint32_t tries[] = {16384, 4096, 1024, 256};
+	for (size_t t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
+		uint32_t n = tries[t];
+		size_t region_size = (size_t)n * BST_ZONE_SIZE;
+		uint64_t r;
+		bst_random_bytes(&r, sizeof(r));
+		/* A random 4 MiB-aligned hint between 1 TiB and 64 TiB. */
+		uintptr_t hint = ((uintptr_t)1 << 40) + ((r % (63u << 18)) << BST_ZONE_SHIFT);
+		void *region = bst_os_reserve(region_size, BST_ZONE_SIZE, hint);
+		if (!region)
+			continue;
+		size_t rec_bytes = page_round((size_t)n * sizeof(bst_zone_t));
+		char *rec = bst_os_reserve(rec_bytes + 2 * BST_PAGE, BST_PAGE, 0);
+		char *meta = bst_os_reserve((size_t)n * BST_META_SLOT + BST_PAGE, BST_PAGE, 0);
+		if (!rec || !meta || !bst_os_commit(rec + BST_PAGE, rec_bytes)) {
+			bst_os_release(region, region_size);
+			if (rec)
+				bst_os_release(rec, rec_bytes + 2 * BST_PAGE);
+			if (meta)
+				bst_os_release(meta, (size_t)n * BST_META_SLOT + BST_PAGE);
+			continue;
+		}
+		bst_os_name(rec + BST_PAGE, rec_bytes, "bastion zone records");
+		bst_g.region = (uintptr_t)region;
+		bst_g.region_size = region_size;
+		bst_g.nzones = n;
+		bst_g.zones = (bst_zone_t *)(rec + BST_PAGE);
+		bst_g.meta = (uintptr_t)meta + BST_PAGE;
+		return 0;
+	}
+	return -1;
+}
+
+/* Sets avail bits [lo, hi) and their summary bits. Zone lock held. */
+static void avail_set_range(bst_zone_t *z, uint32_t lo, uint32_t hi)
+{
+	while (lo < hi) {
+		uint32_t w = lo >> 6, b = lo & 63;
+		uint32_t n = hi - lo < 64 - b ? hi - lo : 64 - b;
+		uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << b;
+		z->avail[w] |= mask;
+		z->summary[w >> 6] |= 1ull << (w & 63);
+		lo += n;
+	}
+}
+
+static void extend_window(bst_zone_t *z)
+{
+	uint32_t old = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	uint32_t nf = old + window_step(z);
+	if (nf > z->nchunks)
+		nf = z->nchunks;
+	avail_set_range(z, old, nf);
+	atomic_store_explicit(&z->frontier, nf, memory_order_relaxed);
+	atomic_store_explicit(&z->navail,
+	                      atomic_load_explicit(&z->navail, memory_order_relaxed) + (nf - old),
+	                      memory_order_relaxed);
+}
+
+/* Removes a random available chunk from z and returns its index. Zone lock
+ * held, navail > 0. The word is drawn uniformly over the window; the first
+ * nonempty word from there (found through the summary) gives a bit chosen
+ * by a random rotation. */
+static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
+{
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	uint32_t nwords = (frontier + 63) >> 6, nsum = (nwords + 63) >> 6;
+	uint64_t r = bst_rng_u64(rng);
+	uint32_t w = (uint32_t)(((r & 0xffffffffu) * nwords) >> 32);
+	unsigned rot = (unsigned)(r >> 32) & 63;
+	uint32_t sw = w >> 6;
+	uint64_t m = z->summary[sw] & (~0ull << (w & 63));
+	while (!m) {
+		sw = sw + 1 == nsum ? 0 : sw + 1;
+		m = z->summary[sw];
+	}
+	uint32_t wi = sw * 64 + (uint32_t)__builtin_ctzll(m);
+	uint64_t word = z->avail[wi];
+	uint64_t rotated = rot ? (word >> rot) | (word << (64 - rot)) : word;
+	unsigned b = ((unsigned)__builtin_ctzll(rotated) + rot) & 63;
+	word &= ~(1ull << b);
+	z->avail[wi] = word;
+	if (!word)
+		z->summary[sw] &= ~(1ull << (wi & 63));
+	atomic_store_explicit(&z->navail, atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
+	                      memory_order_relaxed);
+	return wi * 64 + b;
+}
+
+static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
+{
+	uint32_t n = 0;
+	bst_lock(&z->lock);
+	if (atomic_load_explicit(&z->navail, memory_order_relaxed) < want &&
+	    atomic_load_explicit(&z->frontier, memory_order_relaxed) < z->nchunks)
+		extend_window(z);
+	while (n < want && atomic_load_explicit(&z->navail, memory_order_relaxed))
+		out[n++] = (void *)(z->user + (uintptr_t)pick_random(z, rng) * z->size);
+	bst_unlock(&z->lock);
+	return n;
+}
+
+static bool has_room(bst_zone_t *z)
+{
+	return atomic_load_explicit(&z->navail, memory_order_relaxed) ||
+	       atomic_load_explicit(&z->frontier, memory_order_relaxed) < z->nchunks;
+}
+
+static const char *const zone_names[BST_NUM_CLASSES] = {
+#define N(s) "bastion zone " #s
+	N(0), N(16), N(32), N(48), N(64), N(80), N(96), N(112), N(128),
+	N(160), N(192), N(224), N(256), N(320), N(384), N(448), N(512),
+	N(640), N(768), N(896), N(1024), N(1280), N(1536), N(1792), N(2048),
+	N(2560), N(3072), N(3584), N(4096), N(5120), N(6144), N(7168), N(8192),
+	N(10240), N(12288), N(14336), N(16384), N(20480), N(24576), N(28672), N(32768),
+	N(40960), N(49152), N(57344), N(65536),
+#undef N
+};
+
+/* Claims a random free slot and builds a zone of class cls there. Class
+ * lock held. NULL when the region or memory is exhausted. */
+static bst_zone_t *create_zone(unsigned cls, bst_rng_t *rng)
+{
+	uint32_t n = bst_g.nzones, idx = 0;
+	bool found = false;
+	bst_lock(&region_lock);
+	uint32_t start = bst_rng_below(rng, n);
+	for (uint32_t k = 0; k < n; k++) {
+		idx = start + k < n ? start + k : start + k - n;
+		if (bst_g.zones[idx].size == 0) {
+			bst_g.zones[idx].size = bst_class_size[cls]; /* claims the slot */
+			found = true;
+			break;
+		}
+	}
+	bst_unlock(&region_lock);
+	if (!found)
+		return NULL;
+
+	bst_zone_t *z = &bst_g.zones[idx];
+	uint32_t size = bst_class_size[cls];
+	uint32_t nchunks = (uint32_t)(BST_ZONE_USER / size);
+	char *user = (char *)(bst_g.region + (uintptr_t)idx * BST_ZONE_SIZE);
+	char *meta = (char *)(bst_g.meta + (uintptr_t)idx * BST_META_SLOT);
+	size_t state_bytes = page_round(((size_t)nchunks + 31) / 32 * 8);
+	size_t avail_bytes = page_round(((size_t)nchunks + 63) / 64 * 8);
+	char *avail = meta + BST_STATE_BYTES + BST_PAGE;
+	char *summary = avail + BST_AVAIL_BYTES;
+	/* Class 0 chunks stay inaccessible: malloc(0) must not be usable. */
+	if ((cls != 0 && !bst_os_commit(user, BST_ZONE_USER)) ||
+	    !bst_os_commit(meta, state_bytes) || !bst_os_commit(avail, avail_bytes) ||
+	    !bst_os_commit(summary, BST_SUMMARY_BYTES)) {
+		bst_os_decommit(user, BST_ZONE_USER);
+		bst_os_decommit(meta, BST_META_SLOT - BST_PAGE);
+		bst_lock(&region_lock);
+		z->size = 0;
+		bst_unlock(&region_lock);
+		return NULL;
+	}
+	bst_os_name(user, BST_ZONE_USER, zone_names[cls]);
+	bst_os_name(meta, state_bytes, "bastion zone state");
+	bst_os_name(avail, avail_bytes + BST_SUMMARY_BYTES, "bastion zone avail");
+
+	z->cls = (uint8_t)cls;
+	z->nchunks = nchunks;
+	z->magic = ((uint64_t)1 << 40) / size + 1;
+	z->user = (uintptr_t)user;
+	z->state = (_Atomic uint64_t *)meta;
+	z->avail = (uint64_t *)avail;
+	z->summary = (uint64_t *)summary;
+	z->canary_secret = bst_rng_u64(rng);
+	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
+	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
+	bst_class_rec_t *c = &bst_classes[cls];
+	z->next = atomic_load_explicit(&c->head, memory_order_relaxed);
+	atomic_store_explicit(&z->active, 1, memory_order_release);
+	atomic_store_explicit(&c->head, idx + 1, memory_order_release);
+	atomic_fetch_add_explicit(&c->nzones, 1, memory_order_relaxed);
+	return z;
+}
+
+uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *hint, bst_rng_t *rng)
+{
+	bst_class_rec_t *c = &bst_classes[cls];
+	uint32_t h = *hint, got;
+	if (h && (got = take(&bst_g.zones[h - 1], out, want, rng)))
+		return got;
+	uint32_t ch = atomic_load_explicit(&c->hint, memory_order_relaxed);
+	if (ch && ch != h && (got = take(&bst_g.zones[ch - 1], out, want, rng))) {
+		*hint = ch;
+		return got;
+	}
+	uint32_t head = atomic_load_explicit(&c->head, memory_order_acquire);
+	for (uint32_t i = head; i; i = bst_g.zones[i - 1].next) {
+		bst_zone_t *z = &bst_g.zones[i - 1];
+		if (has_room(z) && (got = take(z, out, want, rng))) {
+			*hint = i;
+			atomic_store_explicit(&c->hint, i, memory_order_relaxed);
+			return got;
+		}
+	}
+	bst_lock(&c->lock);
+	/* Zones another thread created while we scanned come first. */
+	uint32_t now = atomic_load_explicit(&c->head, memory_order_acquire);
+	for (uint32_t i = now; i && i != head; i = bst_g.zones[i - 1].next) {
+		if (has_room(&bst_g.zones[i - 1])) {
+			bst_unlock(&c->lock);
+			*hint = i;
+			return take(&bst_g.zones[i - 1], out, want, rng);
+		}
+	}
+	bst_zone_t *z = create_zone(cls, rng);
+	bst_unlock(&c->lock);
+	if (!z)
+		return 0;
+	uint32_t idx = (uint32_t)(z - bst_g.zones) + 1;
+	*hint = idx;
+	atomic_store_explicit(&c->hint, idx, memory_order_relaxed);
+	return take(z, out, want, rng);
+}
+
+/* An empty zone with a wide window gives its pages back and starts again
+ * with a small window. Zone lock held. */
+static void purge_if_worth(bst_zone_t *z)
+{
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	if (z->cls == 0 || (size_t)frontier * z->size < PURGE_MIN_BYTES)
+		return;
+	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
+	uint32_t nwords = (frontier + 63) >> 6;
+	memset(z->avail, 0, (size_t)nwords * 8);
+	memset(z->summary, 0, ((size_t)nwords + 63) / 64 * 8);
+	uint32_t keep = window_step(z) < z->nchunks ? window_step(z) : z->nchunks;
+	avail_set_range(z, 0, keep);
+	atomic_store_explicit(&z->frontier, keep, memory_order_relaxed);
+	atomic_store_explicit(&z->navail, keep, memory_order_relaxed);
+}
+
+void bst_zone_release(void *const *ptrs, uint32_t n)
+{
+	bst_zone_t *held = NULL;
+	for (uint32_t k = 0; k < n; k++) {
+		bst_zone_t *z = bst_zone_of(ptrs[k]);
+		if (z != held) {
+			if (held)
+				bst_unlock(&held->lock);
+			bst_lock(&z->lock);
+			held = z;
+		}
+		uint32_t i = bst_chunk_index(z, (uintptr_t)ptrs[k] - z->user);
+		z->avail[i >> 6] |= 1ull << (i & 63);
+		z->summary[i >> 12] |= 1ull << ((i >> 6) & 63);
+		uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed) + 1;
+		atomic_store_explicit(&z->navail, na, memory_order_relaxed);
+		if (na == 1)
+			atomic_store_explicit(&bst_classes[z->cls].hint, (uint32_t)(z - bst_g.zones) + 1,
+			                      memory_order_relaxed);
+		if (na == atomic_load_explicit(&z->frontier, memory_order_relaxed))
+			purge_if_worth(z);
+	}
+	if (held)
+		bst_unlock(&held->lock);
+}
+
+void bst_zone_lock_all(void)
+{
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
+		bst_lock(&bst_classes[c].lock);
+	bst_lock(&region_lock);
+	for (uint32_t i = 0; i < bst_g.nzones; i++)
+		if (atomic_load_explicit(&bst_g.zones[i].active, memory_order_acquire))
+			bst_lock(&bst_g.zones[i].lock);
+}
+
+void bst_zone_unlock_all(void)
+{
+	for (uint32_t i = bst_g.nzones; i-- > 0;)
+		if (atomic_load_explicit(&bst_g.zones[i].active, memory_order_acquire))
+			bst_unlock(&bst_g.zones[i].lock);
+	bst_unlock(&region_lock);
+	for (unsigned c = BST_NUM_CLASSES; c-- > 0;)
+		bst_unlock(&bst_classes[c].lock);
+}
+
+void bst_zone_reset_locks(void)
+{
+	for (uint32_t i = 0; i < bst_g.nzones; i++)
+		if (atomic_load_explicit(&bst_g.zones[i].active, memory_order_acquire))
+			bst_lock_reset(&bst_g.zones[i].lock);
+	bst_lock_reset(&region_lock);
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
+		bst_lock_reset(&bst_classes[c].lock);
+}
