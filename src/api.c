@@ -248,7 +248,8 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 	} else {
 		old = bst_large_usable(ptr);
 		if (!old)
-			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate", ptr, 0);
+			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate",
+			          ptr, 0);
 		if (size > BST_MAX_SMALL_REQ)
 			return bst_large_realloc(ptr, size);
 	}

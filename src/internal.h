@@ -24,33 +24,33 @@
 
 #include "lock.h"
 
-#define bst_likely(x) __builtin_expect(!!(x), 1)
+#define bst_likely(x)   __builtin_expect(!!(x), 1)
 #define bst_unlikely(x) __builtin_expect(!!(x), 0)
-#define BST_NOINLINE __attribute__((noinline))
-#define BST_COLD __attribute__((cold))
-#define BST_NORETURN __attribute__((noreturn))
-#define BST_EXPORT __attribute__((visibility("default")))
+#define BST_NOINLINE    __attribute__((noinline))
+#define BST_COLD        __attribute__((cold))
+#define BST_NORETURN    __attribute__((noreturn))
+#define BST_EXPORT      __attribute__((visibility("default")))
 
-#define BST_PAGE ((size_t)4096)
-#define BST_ZONE_SHIFT 22
-#define BST_ZONE_SIZE ((size_t)1 << BST_ZONE_SHIFT)
-#define BST_ZONE_USER (BST_ZONE_SIZE - BST_PAGE)
-#define BST_MIN_ALIGN ((size_t)16)
+#define BST_PAGE        ((size_t)4096)
+#define BST_ZONE_SHIFT  22
+#define BST_ZONE_SIZE   ((size_t)1 << BST_ZONE_SHIFT)
+#define BST_ZONE_USER   (BST_ZONE_SIZE - BST_PAGE)
+#define BST_MIN_ALIGN   ((size_t)16)
 #define BST_CANARY_SIZE ((size_t)8)
 
 /* Size classes: class 0 is the zero-size class (inaccessible chunks handed
  * out by malloc(0)); classes 1..8 are 16..128 in steps of 16; above that
  * four classes per power of two up to 64 KiB. */
 #define BST_NUM_CLASSES 45
-#define BST_MAX_SMALL ((size_t)65536)
+#define BST_MAX_SMALL   ((size_t)65536)
 /* The largest request served from a zone: the biggest chunk minus its
  * canary. */
 #define BST_MAX_SMALL_REQ (BST_MAX_SMALL - BST_CANARY_SIZE)
-#define BST_MAX_CHUNKS ((uint32_t)(BST_ZONE_USER / 16))
-#define BST_STATE_BYTES ((size_t)65536)             /* >= 2 bits per chunk */
-#define BST_AVAIL_BYTES ((size_t)32768)             /* >= 1 bit per chunk */
-#define BST_SUMMARY_BYTES BST_PAGE                  /* 1 bit per avail word */
-#define BST_META_SLOT (BST_STATE_BYTES + BST_PAGE + BST_AVAIL_BYTES + BST_SUMMARY_BYTES + BST_PAGE)
+#define BST_MAX_CHUNKS    ((uint32_t)(BST_ZONE_USER / 16))
+#define BST_STATE_BYTES   ((size_t)65536) /* >= 2 bits per chunk */
+#define BST_AVAIL_BYTES   ((size_t)32768) /* >= 1 bit per chunk */
+#define BST_SUMMARY_BYTES BST_PAGE        /* 1 bit per avail word */
+#define BST_META_SLOT     (BST_STATE_BYTES + BST_PAGE + BST_AVAIL_BYTES + BST_SUMMARY_BYTES + BST_PAGE)
 
 /* Requests above PTRDIFF_MAX are refused, as glibc does. */
 #define BST_MAX_REQUEST ((size_t)PTRDIFF_MAX)
@@ -100,8 +100,8 @@ typedef struct bst_zone {
 	bst_lock_t lock; /* guards avail, summary, navail, frontier writes */
 	_Atomic uint8_t active;
 	uint8_t cls;
-	uint32_t size;    /* chunk size in bytes */
-	uint32_t nchunks; /* chunks in the user area */
+	uint32_t size;             /* chunk size in bytes */
+	uint32_t nchunks;          /* chunks in the user area */
 	_Atomic uint32_t navail;   /* chunks in the avail bitmap */
 	_Atomic uint32_t frontier; /* chunks [0, frontier) have been exposed */
 	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
@@ -114,9 +114,9 @@ typedef struct bst_zone {
 } __attribute__((aligned(128))) bst_zone_t;
 
 typedef struct bst_class_rec {
-	bst_lock_t lock;          /* serialises zone creation for the class */
-	_Atomic uint32_t head;    /* first zone index + 1 */
-	_Atomic uint32_t hint;    /* zone index + 1 likely to have chunks */
+	bst_lock_t lock;       /* serialises zone creation for the class */
+	_Atomic uint32_t head; /* first zone index + 1 */
+	_Atomic uint32_t hint; /* zone index + 1 likely to have chunks */
 	_Atomic uint32_t nzones;
 } __attribute__((aligned(64))) bst_class_rec_t;
 
@@ -126,7 +126,7 @@ struct bst_globals {
 	size_t region_size;
 	uint32_t nzones; /* slots in the region */
 	bst_zone_t *zones;
-	uintptr_t meta; /* base of the zone metadata slots */
+	uintptr_t meta;        /* base of the zone metadata slots */
 	uint64_t large_secret; /* canary secret of large allocations */
 };
 extern struct bst_globals bst_g;
@@ -201,7 +201,7 @@ static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
 
 /* ---- random.c ---- */
 struct bst_rng {
-	uint32_t pos;                  /* next unread byte of buf */
+	uint32_t pos; /* next unread byte of buf */
 	uint64_t nonce;
 	unsigned char key[32];
 	unsigned char buf[256];
@@ -267,8 +267,8 @@ void bst_os_unmap_guarded(void *p, size_t size);
 void bst_os_name(void *p, size_t size, const char *name);
 
 /* ---- report.c ---- */
-void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
-	BST_NORETURN BST_COLD;
+void bst_fatal(const char *kind, const char *detail, const void *ptr,
+               size_t size_class) BST_NORETURN BST_COLD;
 
 /* ---- init.c ---- */
 extern _Atomic int bst_init_state; /* 0 none, 1 running, 2 ready */

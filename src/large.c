@@ -15,8 +15,8 @@
 
 #include "internal.h"
 
-#define SHARDS 16
-#define EMPTY ((uintptr_t)0)
+#define SHARDS    16
+#define EMPTY     ((uintptr_t)0)
 #define TOMBSTONE ((uintptr_t)1)
 
 typedef struct {

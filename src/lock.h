@@ -17,7 +17,10 @@ typedef struct {
 	_Atomic int v;
 } bst_lock_t;
 
-#define BST_LOCK_INIT {0}
+#define BST_LOCK_INIT                                                                              \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 static inline void bst_cpu_relax(void)
 {
@@ -51,7 +54,7 @@ static inline void bst_lock(bst_lock_t *l)
 {
 	int c = 0;
 	if (__builtin_expect(atomic_compare_exchange_strong_explicit(
-	                             &l->v, &c, 1, memory_order_acquire, memory_order_relaxed),
+	                         &l->v, &c, 1, memory_order_acquire, memory_order_relaxed),
 	                     1))
 		return;
 	bst_lock_slow(l);

@@ -11,7 +11,7 @@
 #include "internal.h"
 
 #ifndef PR_SET_VMA
-#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA           0x53564d41
 #define PR_SET_VMA_ANON_NAME 0
 #endif
 
@@ -23,8 +23,8 @@ void *bst_os_reserve(size_t size, size_t align, uintptr_t hint)
 	if (span < size)
 		return NULL;
 	int saved = errno;
-	void *p = mmap((void *)hint, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-	               -1, 0);
+	void *p =
+	    mmap((void *)hint, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	errno = saved;
 	if (p == MAP_FAILED)
 		return NULL;

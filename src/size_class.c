@@ -8,9 +8,9 @@
 
 #define Q(b) (b) + (b) / 4, (b) + (b) / 2, (b) + 3 * (b) / 4, 2 * (b)
 const uint32_t bst_class_size[BST_NUM_CLASSES] = {
-	16, /* class 0: malloc(0); never readable or writable */
-	16, 32, 48, 64, 80, 96, 112, 128,
-	Q(128), Q(256), Q(512), Q(1024), Q(2048), Q(4096), Q(8192), Q(16384), Q(32768),
+    16, /* class 0: malloc(0); never readable or writable */
+    16,     32,     48,      64,      80,      96,      112,      128,      Q(128),
+    Q(256), Q(512), Q(1024), Q(2048), Q(4096), Q(8192), Q(16384), Q(32768),
 };
 #undef Q
 

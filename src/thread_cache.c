@@ -28,10 +28,10 @@ __thread bst_tcache_t *bst_tc __attribute__((tls_model("initial-exec")));
 static __thread uint8_t tc_state __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t tc_key;
-static bst_lock_t pool_lock;         /* tcache allocation and the all list */
-static bst_tcache_t *pool_free;      /* flushed caches ready for reuse */
-static bst_tcache_t *pool_all;       /* every cache ever made */
-static bst_lock_t shared_lock;       /* guards shared_tc */
+static bst_lock_t pool_lock;    /* tcache allocation and the all list */
+static bst_tcache_t *pool_free; /* flushed caches ready for reuse */
+static bst_tcache_t *pool_all;  /* every cache ever made */
+static bst_lock_t shared_lock;  /* guards shared_tc */
 static bst_tcache_t shared_tc;
 
 #define TC_BYTES ((sizeof(bst_tcache_t) + BST_PAGE - 1) & ~(BST_PAGE - 1))

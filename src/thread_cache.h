@@ -8,11 +8,11 @@
 
 #include "internal.h"
 
-#define BST_TC_MAX 32                    /* chunks per bin at most */
-#define BST_TC_BYTES ((size_t)64 * 1024) /* bytes per bin at most (>= 2 chunks) */
-#define BST_Q_SLOTS 256                  /* quarantine ring slots */
-#define BST_Q_BYTES ((size_t)1 << 20)    /* quarantined bytes per thread */
-#define BST_DRAIN_MAX 64                 /* chunks released per batch */
+#define BST_TC_MAX    32                  /* chunks per bin at most */
+#define BST_TC_BYTES  ((size_t)64 * 1024) /* bytes per bin at most (>= 2 chunks) */
+#define BST_Q_SLOTS   256                 /* quarantine ring slots */
+#define BST_Q_BYTES   ((size_t)1 << 20)   /* quarantined bytes per thread */
+#define BST_DRAIN_MAX 64                  /* chunks released per batch */
 
 typedef struct bst_bin {
 	uint32_t count; /* slot[0..count) hold claimed chunks */

@@ -127,7 +127,8 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	z->avail[wi] = word;
 	if (!word)
 		z->summary[sw] &= ~(1ull << (wi & 63));
-	atomic_store_explicit(&z->navail, atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
+	atomic_store_explicit(&z->navail,
+	                      atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
 	                      memory_order_relaxed);
 	return wi * 64 + b;
 }
@@ -153,12 +154,11 @@ static bool has_room(bst_zone_t *z)
 
 static const char *const zone_names[BST_NUM_CLASSES] = {
 #define N(s) "bastion zone " #s
-	N(0), N(16), N(32), N(48), N(64), N(80), N(96), N(112), N(128),
-	N(160), N(192), N(224), N(256), N(320), N(384), N(448), N(512),
-	N(640), N(768), N(896), N(1024), N(1280), N(1536), N(1792), N(2048),
-	N(2560), N(3072), N(3584), N(4096), N(5120), N(6144), N(7168), N(8192),
-	N(10240), N(12288), N(14336), N(16384), N(20480), N(24576), N(28672), N(32768),
-	N(40960), N(49152), N(57344), N(65536),
+    N(0),     N(16),    N(32),    N(48),    N(64),    N(80),    N(96),    N(112),   N(128),
+    N(160),   N(192),   N(224),   N(256),   N(320),   N(384),   N(448),   N(512),   N(640),
+    N(768),   N(896),   N(1024),  N(1280),  N(1536),  N(1792),  N(2048),  N(2560),  N(3072),
+    N(3584),  N(4096),  N(5120),  N(6144),  N(7168),  N(8192),  N(10240), N(12288), N(14336),
+    N(16384), N(20480), N(24576), N(28672), N(32768), N(40960), N(49152), N(57344), N(65536),
 #undef N
 };
 
@@ -298,7 +298,8 @@ void bst_zone_release(void *const *ptrs, uint32_t n)
 		uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed) + 1;
 		atomic_store_explicit(&z->navail, na, memory_order_relaxed);
 		if (na == 1)
-			atomic_store_explicit(&bst_classes[z->cls].hint, (uint32_t)(z - bst_g.zones) + 1,
+			atomic_store_explicit(&bst_classes[z->cls].hint,
+			                      (uint32_t)(z - bst_g.zones) + 1,
 			                      memory_order_relaxed);
 		if (na == atomic_load_explicit(&z->frontier, memory_order_relaxed))
 			purge_if_worth(z);

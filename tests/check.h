@@ -8,25 +8,24 @@
 
 static int check_failures;
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-			        #cond);                                              \
-			check_failures++;                                            \
-			if (check_failures > 20)                                     \
-				exit(1);                                             \
-		}                                                                    \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+			check_failures++;                                                          \
+			if (check_failures > 20)                                                   \
+				exit(1);                                                           \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_DONE()                                                                 \
-	do {                                                                         \
-		if (check_failures) {                                                \
-			fprintf(stderr, "%d check(s) failed\n", check_failures);     \
-			return 1;                                                    \
-		}                                                                    \
-		printf("ok\n");                                                      \
-		return 0;                                                            \
+#define CHECK_DONE()                                                                               \
+	do {                                                                                       \
+		if (check_failures) {                                                              \
+			fprintf(stderr, "%d check(s) failed\n", check_failures);                   \
+			return 1;                                                                  \
+		}                                                                                  \
+		printf("ok\n");                                                                    \
+		return 0;                                                                          \
 	} while (0)
 
 #endif

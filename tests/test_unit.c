@@ -29,8 +29,8 @@ static void test_size_classes(void)
 		if (c > 1)
 			CHECK(bst_class_usable(c - 1) < n);
 		if (n + BST_CANARY_SIZE > 128) {
-			double waste = (double)(bst_class_size[c] - n - BST_CANARY_SIZE) /
-			               bst_class_size[c];
+			double waste =
+			    (double)(bst_class_size[c] - n - BST_CANARY_SIZE) / bst_class_size[c];
 			CHECK(waste < 0.25);
 		}
 		if (check_failures)

@@ -1,0 +1,1 @@
+# Owned by the api test work; included from tests/CMakeLists.txt.

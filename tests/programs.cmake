@@ -1,0 +1,1 @@
+# Owned by the programs test work; included from tests/CMakeLists.txt.

@@ -1,0 +1,1 @@
+# Owned by the threads test work; included from tests/CMakeLists.txt.
