@@ -105,6 +105,7 @@ typedef struct bst_zone {
 	_Atomic uint32_t navail;   /* chunks in the avail bitmap */
 	_Atomic uint32_t frontier; /* chunks [0, frontier) have been exposed */
 	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
+	_Atomic uint32_t owner;    /* id of the one thread cache refilling here */
 	uint64_t magic;            /* (2^40 / size) + 1: division by multiply */
 	uintptr_t user;            /* start of the user area */
 	_Atomic uint64_t *state;   /* 2 bits per chunk, atomic updates */
@@ -154,12 +155,15 @@ static inline uint32_t bst_chunk_index(const bst_zone_t *z, uintptr_t off)
 typedef struct bst_rng bst_rng_t;
 
 int bst_zone_init(void);
-/* Fills out[0..want) with chunks of class cls taken from the class's zones
- * (random picks), creating a zone if all are full. Returns the number taken:
- * 0 only when memory is exhausted. *hint is the caller's preferred zone
- * (index + 1), updated. The chunks are no longer available to other threads
- * but keep their bitmap state until handed out. */
-uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *hint, bst_rng_t *rng);
+/* Fills out[0..want) with chunks of class cls (random picks) from the zone
+ * *mine (index + 1) that the caller, thread cache `owner`, owns; when it is
+ * full, adopts an unowned zone with room or creates one. Returns the number
+ * taken: 0 only when memory is exhausted. The chunks are no longer
+ * available to other threads but keep their bitmap state until handed out. */
+uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine, uint32_t owner,
+                         bst_rng_t *rng);
+/* Gives up ownership of zone (index + 1; 0 is ignored). */
+void bst_zone_disown(uint32_t zone);
 /* Makes chunks available again (after quarantine, or unused cache
  * entries). ptrs may mix zones. */
 void bst_zone_release(void *const *ptrs, uint32_t n);
@@ -204,23 +208,28 @@ struct bst_rng {
 	uint32_t pos; /* next unread byte of buf */
 	uint64_t nonce;
 	unsigned char key[32];
-	unsigned char buf[256];
+	unsigned char buf[1024];
 };
 void bst_rng_seed(bst_rng_t *r);
 void bst_rng_refill(bst_rng_t *r);
-static inline uint64_t bst_rng_u64(bst_rng_t *r)
+static inline uint32_t bst_rng_u32(bst_rng_t *r)
 {
-	if (bst_unlikely(r->pos > sizeof(r->buf) - 8))
+	if (bst_unlikely(r->pos > sizeof(r->buf) - 4))
 		bst_rng_refill(r);
-	uint64_t v;
-	__builtin_memcpy(&v, r->buf + r->pos, 8);
-	r->pos += 8;
+	uint32_t v;
+	__builtin_memcpy(&v, r->buf + r->pos, 4);
+	r->pos += 4;
 	return v;
 }
-/* Uniform-enough value in [0, n) for n < 2^32. */
+static inline uint64_t bst_rng_u64(bst_rng_t *r)
+{
+	return (uint64_t)bst_rng_u32(r) << 32 | bst_rng_u32(r);
+}
+/* Uniform-enough value in [0, n) for n < 2^32 (multiply-shift: the bias is
+ * below n / 2^32). */
 static inline uint32_t bst_rng_below(bst_rng_t *r, uint32_t n)
 {
-	return (uint32_t)(((uint64_t)(uint32_t)bst_rng_u64(r) * n) >> 32);
+	return (uint32_t)(((uint64_t)bst_rng_u32(r) * n) >> 32);
 }
 /* Process-wide generator for code running without a thread cache; guarded
  * by bst_shared_lock. */

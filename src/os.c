@@ -80,12 +80,20 @@ void *bst_os_map(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Names a mapping in /proc/PID/maps ("[anon:bastion ...]"); kernels
- * without CONFIG_ANON_VMA_NAME refuse, which is harmless. */
+/* Names a mapping in /proc/PID/maps ("[anon:bastion ...]"). Kernels
+ * without CONFIG_ANON_VMA_NAME refuse with EINVAL; after the first refusal
+ * we stop asking. */
+static _Atomic bool names_refused;
+
 void bst_os_name(void *p, size_t size, const char *name)
 {
+	if (atomic_load_explicit(&names_refused, memory_order_relaxed))
+		return;
 	int saved = errno;
-	prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name);
+	if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name) !=
+	        0 &&
+	    errno == EINVAL)
+		atomic_store_explicit(&names_refused, true, memory_order_relaxed);
 	errno = saved;
 }
 

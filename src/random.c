@@ -1,8 +1,8 @@
 /*
  * Randomness. libsodium's randombytes_buf (getrandom(2)) seeds a ChaCha20
- * key per generator; crypto_stream_chacha20 turns it into a 256-byte buffer,
+ * key per generator; crypto_stream_chacha20 turns it into a 1 KiB buffer,
  * so a draw on the hot path is a buffer read and a refill is one stream call
- * per 32 draws, never a system call.
+ * per 256 draws, never a system call.
  */
 #include <sodium.h>
 

@@ -10,7 +10,7 @@
  * free() marks the chunk freed (one CAS) and pushes it into the thread's
  * quarantine ring; when the ring is full a random resident is evicted into
  * the drain buffer, and a full drain buffer is released to the zones in one
- * batch, sorted so each zone's lock is taken once. Cross-thread frees take
+ * batch; consecutive chunks of one zone share one lock hold. Cross-thread frees take
  * the same path: the freeing thread's quarantine, then the owner zone.
  *
  * Threads without a cache (during thread exit, after their cache is
@@ -33,6 +33,7 @@ static bst_tcache_t *pool_free; /* flushed caches ready for reuse */
 static bst_tcache_t *pool_all;  /* every cache ever made */
 static bst_lock_t shared_lock;  /* guards shared_tc */
 static bst_tcache_t shared_tc;
+static uint32_t next_id = 1; /* pool lock */
 
 #define TC_BYTES ((sizeof(bst_tcache_t) + BST_PAGE - 1) & ~(BST_PAGE - 1))
 
@@ -42,7 +43,7 @@ static void tcache_setup(bst_tcache_t *tc)
 		uint32_t cap = c == 0 ? BST_TC_MAX : (uint32_t)(BST_TC_BYTES / bst_class_size[c]);
 		tc->bins[c].cap = cap < 2 ? 2 : cap > BST_TC_MAX ? BST_TC_MAX : cap;
 		tc->bins[c].count = 0;
-		tc->hint[c] = 0;
+		tc->zone[c] = 0;
 	}
 	tc->qcount = 0;
 	tc->qbytes = 0;
@@ -50,21 +51,9 @@ static void tcache_setup(bst_tcache_t *tc)
 	bst_rng_seed(&tc->rng);
 }
 
-/* Sorts by address so bst_zone_release takes each zone lock once. */
-static void sort_ptrs(void **a, uint32_t n)
-{
-	for (uint32_t i = 1; i < n; i++) {
-		void *v = a[i];
-		uint32_t j = i;
-		for (; j > 0 && (uintptr_t)a[j - 1] > (uintptr_t)v; j--)
-			a[j] = a[j - 1];
-		a[j] = v;
-	}
-}
-
 static void drain_flush(bst_tcache_t *tc)
 {
-	sort_ptrs(tc->drain, tc->dcount);
+	// SORT sort_ptrs(tc->drain, tc->dcount);
 	bst_zone_release(tc->drain, tc->dcount);
 	tc->dcount = 0;
 }
@@ -95,7 +84,8 @@ void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes)
 	tc->qbytes += bytes;
 }
 
-/* Returns every chunk the cache holds to its zone. */
+/* Returns every chunk the cache holds to its zone, and its zones to
+ * whoever adopts them. */
 static void tcache_flush(bst_tcache_t *tc)
 {
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
@@ -103,6 +93,8 @@ static void tcache_flush(bst_tcache_t *tc)
 		for (uint32_t i = 0; i < b->count; i++)
 			drain_push(tc, b->slot[i]);
 		b->count = 0;
+		bst_zone_disown(tc->zone[c]);
+		tc->zone[c] = 0;
 	}
 	for (uint32_t i = 0; i < tc->qcount; i++)
 		drain_push(tc, tc->q[i]);
@@ -136,6 +128,7 @@ static bst_tcache_t *tcache_create(void)
 			bst_os_name(tc, TC_BYTES, "bastion thread cache");
 			tc->next_all = pool_all;
 			pool_all = tc;
+			tc->id = ++next_id;
 		}
 	}
 	if (tc)
@@ -154,12 +147,13 @@ void bst_tcache_init(void)
 {
 	pthread_key_create(&tc_key, tcache_destructor);
 	tcache_setup(&shared_tc);
+	shared_tc.id = 1;
 }
 
 static bool refill(bst_tcache_t *tc, unsigned cls)
 {
 	bst_bin_t *b = &tc->bins[cls];
-	b->count = bst_zone_refill(cls, b->slot, b->cap, &tc->hint[cls], &tc->rng);
+	b->count = bst_zone_refill(cls, b->slot, b->cap, &tc->zone[cls], tc->id, &tc->rng);
 	return b->count != 0;
 }
 

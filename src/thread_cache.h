@@ -23,7 +23,8 @@ typedef struct bst_bin {
 typedef struct bst_tcache {
 	bst_bin_t bins[BST_NUM_CLASSES];
 	bst_rng_t rng;
-	uint32_t hint[BST_NUM_CLASSES]; /* preferred zone per class, index + 1 */
+	uint32_t zone[BST_NUM_CLASSES]; /* zone owned per class, index + 1 */
+	uint32_t id;                    /* owner id in zone records, nonzero */
 	uint32_t qcount;                /* q[0..qcount) are quarantined */
 	size_t qbytes;                  /* their chunk sizes added up */
 	void *q[BST_Q_SLOTS];

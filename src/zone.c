@@ -10,6 +10,11 @@
  * at free. So a chunk can never be handed to two threads: refill removes it
  * from avail under the lock, and only release puts it back.
  *
+ * A zone is owned by at most one thread cache at a time, and only its owner
+ * refills from it, so threads do not fight over the same state-bitmap cache
+ * lines. A full zone is disowned; any thread that later finds it with room
+ * (frees put chunks back) adopts it.
+ *
  * Each zone exposes its chunks progressively: chunks [0, frontier) take
  * part in random picks, and the frontier grows by at least 64 chunks or
  * 64 KiB when the available set runs low. Picks stay random over a window
@@ -110,9 +115,9 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	uint32_t nwords = (frontier + 63) >> 6, nsum = (nwords + 63) >> 6;
-	uint64_t r = bst_rng_u64(rng);
-	uint32_t w = (uint32_t)(((r & 0xffffffffu) * nwords) >> 32);
-	unsigned rot = (unsigned)(r >> 32) & 63;
+	uint32_t r = bst_rng_u32(rng);
+	uint32_t w = (uint32_t)(((uint64_t)r * nwords) >> 32); /* from the high bits */
+	unsigned rot = r & 63;                                 /* from the low bits */
 	uint32_t sw = w >> 6;
 	uint64_t m = z->summary[sw] & (~0ull << (w & 63));
 	while (!m) {
@@ -164,7 +169,7 @@ static const char *const zone_names[BST_NUM_CLASSES] = {
 
 /* Claims a random free slot and builds a zone of class cls there. Class
  * lock held. NULL when the region or memory is exhausted. */
-static bst_zone_t *create_zone(unsigned cls, bst_rng_t *rng)
+static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
 {
 	uint32_t n = bst_g.nzones, idx = 0;
 	bool found = false;
@@ -216,6 +221,7 @@ static bst_zone_t *create_zone(unsigned cls, bst_rng_t *rng)
 	z->canary_secret = bst_rng_u64(rng);
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
+	atomic_store_explicit(&z->owner, owner, memory_order_relaxed);
 	bst_class_rec_t *c = &bst_classes[cls];
 	z->next = atomic_load_explicit(&c->head, memory_order_relaxed);
 	atomic_store_explicit(&z->active, 1, memory_order_release);
@@ -224,43 +230,68 @@ static bst_zone_t *create_zone(unsigned cls, bst_rng_t *rng)
 	return z;
 }
 
-uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *hint, bst_rng_t *rng)
+/* Makes owner the zone's only refilling thread cache, if nobody owns it and
+ * it has room. */
+static bool adopt(bst_zone_t *z, uint32_t owner)
+{
+	uint32_t none = 0;
+	return has_room(z) &&
+	       atomic_compare_exchange_strong_explicit(&z->owner, &none, owner,
+	                                               memory_order_acquire, memory_order_relaxed);
+}
+
+void bst_zone_disown(uint32_t zone)
+{
+	if (zone)
+		atomic_store_explicit(&bst_g.zones[zone - 1].owner, 0, memory_order_release);
+}
+
+/* Takes from z if owner could adopt it; on success *mine becomes z. */
+static uint32_t adopt_and_take(bst_zone_t *z, uint32_t owner, void **out, uint32_t want,
+                               uint32_t *mine, bst_rng_t *rng)
+{
+	if (!adopt(z, owner))
+		return 0;
+	uint32_t got = take(z, out, want, rng);
+	if (got)
+		*mine = (uint32_t)(z - bst_g.zones) + 1;
+	else
+		atomic_store_explicit(&z->owner, 0, memory_order_release);
+	return got;
+}
+
+uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine, uint32_t owner,
+                         bst_rng_t *rng)
 {
 	bst_class_rec_t *c = &bst_classes[cls];
-	uint32_t h = *hint, got;
-	if (h && (got = take(&bst_g.zones[h - 1], out, want, rng)))
-		return got;
-	uint32_t ch = atomic_load_explicit(&c->hint, memory_order_relaxed);
-	if (ch && ch != h && (got = take(&bst_g.zones[ch - 1], out, want, rng))) {
-		*hint = ch;
-		return got;
-	}
-	uint32_t head = atomic_load_explicit(&c->head, memory_order_acquire);
-	for (uint32_t i = head; i; i = bst_g.zones[i - 1].next) {
-		bst_zone_t *z = &bst_g.zones[i - 1];
-		if (has_room(z) && (got = take(z, out, want, rng))) {
-			*hint = i;
-			atomic_store_explicit(&c->hint, i, memory_order_relaxed);
+	uint32_t got;
+	if (*mine) {
+		if ((got = take(&bst_g.zones[*mine - 1], out, want, rng)))
 			return got;
-		}
+		bst_zone_disown(*mine); /* full: whoever finds it with room again adopts it */
+		*mine = 0;
 	}
+	uint32_t ch = atomic_load_explicit(&c->hint, memory_order_relaxed);
+	if (ch && (got = adopt_and_take(&bst_g.zones[ch - 1], owner, out, want, mine, rng)))
+		return got;
+	uint32_t head = atomic_load_explicit(&c->head, memory_order_acquire);
+	for (uint32_t i = head; i; i = bst_g.zones[i - 1].next)
+		if ((got = adopt_and_take(&bst_g.zones[i - 1], owner, out, want, mine, rng)))
+			return got;
 	bst_lock(&c->lock);
 	/* Zones another thread created while we scanned come first. */
 	uint32_t now = atomic_load_explicit(&c->head, memory_order_acquire);
 	for (uint32_t i = now; i && i != head; i = bst_g.zones[i - 1].next) {
-		if (has_room(&bst_g.zones[i - 1])) {
+		if ((got = adopt_and_take(&bst_g.zones[i - 1], owner, out, want, mine, rng))) {
 			bst_unlock(&c->lock);
-			*hint = i;
-			return take(&bst_g.zones[i - 1], out, want, rng);
+			return got;
 		}
 	}
-	bst_zone_t *z = create_zone(cls, rng);
+	bst_zone_t *z = create_zone(cls, owner, rng);
 	bst_unlock(&c->lock);
 	if (!z)
 		return 0;
-	uint32_t idx = (uint32_t)(z - bst_g.zones) + 1;
-	*hint = idx;
-	atomic_store_explicit(&c->hint, idx, memory_order_relaxed);
+	*mine = (uint32_t)(z - bst_g.zones) + 1;
 	return take(z, out, want, rng);
 }
 
