@@ -53,7 +53,6 @@ static void tcache_setup(bst_tcache_t *tc)
 
 static void drain_flush(bst_tcache_t *tc)
 {
-	// SORT sort_ptrs(tc->drain, tc->dcount);
 	bst_zone_release(tc->drain, tc->dcount);
 	tc->dcount = 0;
 }
