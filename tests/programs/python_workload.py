@@ -33,7 +33,7 @@ def digest(data):
 
 def section_dicts(rng):
     d = {}
-    for i in range(200000):
+    for i in range(120000):
         d["key%d" % rng.randrange(50000)] = [i] * (i % 7)
     # Delete a lot to force resizes and frees.
     for k in list(d):
@@ -49,7 +49,7 @@ def section_dicts(rng):
 
 
 def section_lists(rng):
-    lst = [rng.random() for _ in range(300000)]
+    lst = [rng.random() for _ in range(200000)]
     lst.sort()
     lists = [[rng.randrange(1000) for _ in range(rng.randrange(1, 60))] for _ in range(20000)]
     lists.sort(key=lambda x: (sum(x), len(x), x))
@@ -66,7 +66,7 @@ def section_lists(rng):
 
 def section_json(rng):
     doc = []
-    for i in range(40000):
+    for i in range(15000):
         doc.append({
             "id": i,
             "name": "item-%d" % i,
@@ -79,14 +79,14 @@ def section_json(rng):
     back = json.loads(text)
     back2 = json.loads(pretty)
     assert back == doc and back2 == doc
-    big = json.dumps(list(range(10**6)))
+    big = json.dumps(list(range(300000)))
     print("json:", len(text), len(pretty), len(big), digest(text), digest(pretty),
           sum(x["nested"]["x"] for x in back))
 
 
 def section_re(rng):
     lines = []
-    for i in range(60000):
+    for i in range(40000):
         lines.append("%s user%d@host%d.example.org GET /path/%d?q=%x HTTP/1.1 %d" % (
             "2024-01-%02d" % (i % 28 + 1), rng.randrange(5000), i % 97, i, i * 7919,
             rng.choice([200, 301, 404, 500])))
@@ -107,7 +107,7 @@ def section_re(rng):
 
 def section_strings(rng):
     parts = []
-    for i in range(200000):
+    for i in range(120000):
         parts.append("%d:%s;" % (i, "x" * (i % 17)))
     joined = "".join(parts)
     s = ""
@@ -135,7 +135,7 @@ def section_objects(rng):
 
     root = Node(0)
     nodes = [root]
-    for i in range(1, 100000):
+    for i in range(1, 60000):
         n = Node(i)
         nodes[rng.randrange(len(nodes))].kids.append(n)
         nodes.append(n)
