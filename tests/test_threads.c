@@ -18,9 +18,9 @@
  * barrier while thread 0 collects every live chunk (pointer, usable size),
  * sorts them by address and checks that no two overlap.
  *
- * Usage: test_threads [ops-per-thread]   (default 1000000; the sanitizer
- * builds register a smaller count). TEST_SEED=n in the environment replays
- * a run.
+ * Usage: test_threads [ops-per-thread]. Without an argument the count comes
+ * from BST_TEST_OPS in the environment (the sanitizer flavours set a smaller
+ * one in threads.cmake), else 1000000. TEST_SEED=n replays a run.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -352,7 +352,8 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	ops_per_thread = argc > 1 ? atol(argv[1]) : 1000000;
+	const char *ops = argc > 1 ? argv[1] : getenv("BST_TEST_OPS");
+	ops_per_thread = ops ? atol(ops) : 1000000;
 	if (ops_per_thread < NROUNDS)
 		ops_per_thread = NROUNDS;
 	const char *env = getenv("TEST_SEED");
