@@ -171,8 +171,8 @@ static size_t usable_of(void *p)
 	}
 	if (bst_boot_owns(p))
 		return bst_boot_usable(p);
-	size_t u = bst_large_usable(p);
-	if (!u)
+	size_t u;
+	if (!bst_large_usable(p, &u))
 		bst_fatal("invalid-pointer", "pointer was not allocated by bastion", p, 0);
 	return u;
 }
@@ -246,8 +246,7 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 	} else if (bst_boot_owns(ptr)) {
 		old = bst_boot_usable(ptr);
 	} else {
-		old = bst_large_usable(ptr);
-		if (!old)
+		if (!bst_large_usable(ptr, &old))
 			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate",
 			          ptr, 0);
 		if (size > BST_MAX_SMALL_REQ)
@@ -358,8 +357,8 @@ static void free_checked(void *ptr, size_t align, size_t size)
 		return;
 	}
 	if (!bst_boot_owns(ptr)) {
-		size_t u = bst_large_usable(ptr);
-		if (u && ((size + 15) & ~(size_t)15) != u)
+		size_t u;
+		if (bst_large_usable(ptr, &u) && ((size + 15) & ~(size_t)15) != u)
 			bst_fatal("size-mismatch", "free_sized size does not match the allocation",
 			          ptr, 0);
 	}

@@ -243,8 +243,8 @@ void *bst_large_alloc(size_t size, size_t align);
 /* Frees p and returns true if p is a live large allocation; false (nothing
  * done) otherwise. A corrupted canary is fatal. */
 bool bst_large_free(void *p);
-/* Usable size of large allocation p, or 0 if p is not one. */
-size_t bst_large_usable(const void *p);
+/* True, with *usable set, if p is a live large allocation. */
+bool bst_large_usable(const void *p, size_t *usable);
 /* Resizes large allocation p in place or by moving its pages; returns the
  * new address or NULL with errno set (p untouched). */
 void *bst_large_realloc(void *p, size_t size);

@@ -119,7 +119,8 @@ static bool insert(shard_t *s, const large_rec_t *r)
 
 void *bst_large_alloc(size_t size, size_t align)
 {
-	if (size > BST_MAX_REQUEST) {
+	/* Bounds size + align, so no sum below can wrap. */
+	if (align > BST_MAX_REQUEST || size > BST_MAX_REQUEST - align) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -174,14 +175,15 @@ bool bst_large_free(void *p)
 	return true;
 }
 
-size_t bst_large_usable(const void *p)
+bool bst_large_usable(const void *p, size_t *usable)
 {
 	shard_t *s = shard_of((uintptr_t)p);
 	bst_lock(&s->lock);
 	large_rec_t *r = find(s, (uintptr_t)p);
-	size_t u = r ? r->usable : 0;
+	if (r)
+		*usable = r->usable;
 	bst_unlock(&s->lock);
-	return u;
+	return r != NULL;
 }
 
 void *bst_large_realloc(void *p, size_t size)

@@ -1,1 +1,17 @@
 # Owned by the api test work; included from tests/CMakeLists.txt.
+
+# API conformance through the prefixed names: every flavour, sanitizers too.
+bst_test(test_api SOURCES test_api.c LIBS bastion_prefixed)
+
+if(TARGET bastion)
+  # The same source through the standard names, resolved to libbastion.so
+  # by the dynamic linker (the test checks that first).
+  bst_test(test_api_std SOURCES test_api.c LIBS bastion ${CMAKE_DL_LIBS})
+  target_compile_definitions(test_api_std PRIVATE BST_TEST_STD)
+
+  # libbastion.so exports exactly the names in exported-symbols.txt.
+  add_test(NAME test_symbols
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_symbols.sh $<TARGET_FILE:bastion>
+                   ${CMAKE_CURRENT_SOURCE_DIR}/exported-symbols.txt)
+  set_tests_properties(test_symbols PROPERTIES ENVIRONMENT "NM=${CMAKE_NM}")
+endif()

@@ -104,7 +104,9 @@ static void test_zone_lookup(void)
 	CHECK(bst_zone_of((void *)(bst_g.region + bst_g.region_size)) == NULL);
 	void *big = bastion_malloc(1 << 20);
 	CHECK(bst_zone_of(big) == NULL);
-	CHECK(bst_large_usable(big) >= 1 << 20);
+	size_t u = 0;
+	CHECK(bst_large_usable(big, &u) && u >= 1 << 20);
+	CHECK(!bst_large_usable(&local, &u));
 	bastion_free(big);
 	bastion_free(p);
 }
