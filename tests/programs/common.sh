@@ -6,6 +6,7 @@
 # identical stdout and stderr, no "bastion:" report on stderr, and proof that
 # bastion really was loaded in the preloaded run (and not in the plain one).
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 PROG_DIR=$(cd "$(dirname "$0")" && pwd)
 T=
 FAILED=0
@@ -52,7 +53,7 @@ elapsed() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
 }
 
-# run_one TAG MODE CMD...: run CMD with MODE=plain|bastion, recording
+# run_one TAG MODE CMD...: run CMD (a command or a shell function) with MODE=plain|bastion, recording
 # $T/TAG.MODE.{out,err,rc,time}.  $PROBE is a per-run side file that the
 # workloads use to report whether bastion was in their address space.
 run_one() {
@@ -63,7 +64,7 @@ run_one() {
 	rm -f "$PROBE"
 	_t0=$(now)
 	if [ "$_mode" = bastion ]; then
-		LD_PRELOAD=$LIB "$@" >"$T/$_tag.$_mode.out" 2>"$T/$_tag.$_mode.err"
+		(LD_PRELOAD=$LIB && export LD_PRELOAD && "$@") >"$T/$_tag.$_mode.out" 2>"$T/$_tag.$_mode.err"
 	else
 		"$@" >"$T/$_tag.$_mode.out" 2>"$T/$_tag.$_mode.err"
 	fi

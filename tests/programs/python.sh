@@ -1,5 +1,6 @@
 #!/bin/sh
 # prog_python: CPython on bastion. Usage: python.sh /path/to/libbastion.so
+# shellcheck source=tests/programs/common.sh
 . "$(dirname "$0")/common.sh"
 bst_init "$1"
 
@@ -19,11 +20,11 @@ export PYTHONHASHSEED PYTHONDONTWRITEBYTECODE
 unset PYTHONMALLOC PYTHONSTARTUP PYTHONPATH
 
 # 1. The workload with pymalloc off, so every object goes through malloc.
-run_pair py_malloc env PYTHONMALLOC=malloc "$PY" "$PROG_DIR/python_workload.py"
+run_pair py_malloc env PYTHONMALLOC=malloc "$PY" "$PROG_DIR/python_workload.py" 0.4
 check_probe py_malloc
 
-# 2. The same workload with the default allocator (pymalloc + malloc).
-run_pair py_default "$PY" "$PROG_DIR/python_workload.py"
+# 2. A smaller run with the default allocator (pymalloc + malloc).
+run_pair py_default "$PY" "$PROG_DIR/python_workload.py" 0.25
 check_probe py_default
 
 # 3. The exact one-liner.
