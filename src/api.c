@@ -122,22 +122,22 @@ static inline void *small_alloc(unsigned cls, size_t n)
 static inline void free_small(bst_zone_t *z, void *p)
 {
 	uint32_t i = chunk_of(z, p);
-	_Atomic uint64_t *w = &z->state[i >> 5];
+	/* One fetch_sub moves 10 to 01. Any other old state is reported and
+	 * the process ends, so the damage a wrong subtraction does to the word
+	 * is never seen. Two threads freeing one chunk: one sees 10, the other
+	 * 01. */
 	unsigned shift = (i & 31) * 2;
-	uint64_t old = atomic_load_explicit(w, memory_order_relaxed), nw;
-	do {
-		unsigned st = (unsigned)(old >> shift) & 3;
-		if (bst_unlikely(st != BST_STATE_USED))
-			bad_state(z, p, st);
-		nw = old ^ ((uint64_t)(BST_STATE_USED ^ BST_STATE_FREED) << shift);
-	} while (!atomic_compare_exchange_weak_explicit(w, &old, nw, memory_order_acq_rel,
-	                                                memory_order_relaxed));
+	uint64_t old = atomic_fetch_sub_explicit(&z->state[i >> 5], (uint64_t)1 << shift,
+	                                         memory_order_acq_rel);
+	unsigned st = (unsigned)(old >> shift) & 3;
+	if (bst_unlikely(st != BST_STATE_USED))
+		bad_state(z, p, st);
 	check_canary(z, p);
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->size);
 	else
-		bst_free_slow_quarantine(p, z->size);
+		bst_free_slow(p, z->size);
 }
 
 /* ---- large allocations and everything that is not a zone chunk ---- */
@@ -249,8 +249,13 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 		if (!bst_large_usable(ptr, &old))
 			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate",
 			          ptr, 0);
-		if (size > BST_MAX_SMALL_REQ)
-			return bst_large_realloc(ptr, size);
+		if (size > BST_MAX_SMALL_REQ) {
+			void *q = bst_large_realloc(ptr, size);
+			if (q || size > BST_MAX_REQUEST)
+				return q;
+			/* mremap can fail where a fresh mapping works (the map count
+			 * limit): fall back to copying, as glibc does. */
+		}
 	}
 	void *q = bastion_malloc(size);
 	if (q) {

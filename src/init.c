@@ -49,8 +49,9 @@ static void initialise(void)
 {
 	bst_random_init();
 	bst_random_bytes(&bst_g.large_secret, sizeof(bst_g.large_secret));
-	if (bst_zone_init() != 0)
-		bst_fatal("init", "cannot reserve address space for zones", NULL, 0);
+	/* Without a zone region every small allocation fails with ENOMEM;
+	 * large ones still work. Refusing to start would be worse. */
+	(void)bst_zone_init();
 	bst_tcache_init();
 }
 

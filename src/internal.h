@@ -50,7 +50,7 @@
 #define BST_STATE_BYTES   ((size_t)65536) /* >= 2 bits per chunk */
 #define BST_AVAIL_BYTES   ((size_t)32768) /* >= 1 bit per chunk */
 #define BST_SUMMARY_BYTES BST_PAGE        /* 1 bit per avail word */
-#define BST_META_SLOT     (BST_STATE_BYTES + BST_PAGE + BST_AVAIL_BYTES + BST_SUMMARY_BYTES + BST_PAGE)
+#define BST_META_SLOT     (BST_STATE_BYTES + BST_PAGE + BST_SUMMARY_BYTES + BST_AVAIL_BYTES + BST_PAGE)
 
 /* Requests above PTRDIFF_MAX are refused, as glibc does. */
 #define BST_MAX_REQUEST ((size_t)PTRDIFF_MAX)
@@ -127,8 +127,9 @@ struct bst_globals {
 	size_t region_size;
 	uint32_t nzones; /* slots in the region */
 	bst_zone_t *zones;
-	uintptr_t meta;        /* base of the zone metadata slots */
-	uint64_t large_secret; /* canary secret of large allocations */
+	uintptr_t meta;           /* base of the zone metadata slots */
+	uint64_t large_secret;    /* canary secret of large allocations */
+	uint32_t owned_zones_max; /* zones per class before owners share */
 };
 extern struct bst_globals bst_g;
 extern bst_class_rec_t bst_classes[BST_NUM_CLASSES];
@@ -162,8 +163,8 @@ int bst_zone_init(void);
  * available to other threads but keep their bitmap state until handed out. */
 uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine, uint32_t owner,
                          bst_rng_t *rng);
-/* Gives up ownership of zone (index + 1; 0 is ignored). */
-void bst_zone_disown(uint32_t zone);
+/* Gives up ownership of zone (index + 1; 0 is ignored) if owner owns it. */
+void bst_zone_disown(uint32_t zone, uint32_t owner);
 /* Makes chunks available again (after quarantine, or unused cache
  * entries). ptrs may mix zones. */
 void bst_zone_release(void *const *ptrs, uint32_t n);
@@ -186,21 +187,22 @@ static inline uint64_t bst_canary_value(const bst_zone_t *z, uintptr_t p)
 	return bst_canary_mix(z->canary_secret, p);
 }
 
-/* Atomically moves chunk i of z from free (00 or 01) to in use. */
+/* Atomically moves chunk i of z from free (00 or 01) to in use. One
+ * fetch_add: 00 + 10 and 01 + 01 both give 10 without a carry. The bits of
+ * a claimed chunk cannot change under us (a free of it fails its state
+ * check), so reading them first is safe. */
 void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old) BST_NORETURN BST_COLD;
 static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
 {
 	_Atomic uint64_t *w = &z->state[i >> 5];
 	unsigned shift = (i & 31) * 2;
-	uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
-	uint64_t nw;
-	do {
-		unsigned st = (unsigned)(old >> shift) & 3;
-		if (bst_unlikely(st >= BST_STATE_USED))
-			bst_state_claim_fail(z, p, st);
-		nw = (old & ~(3ull << shift)) | ((uint64_t)BST_STATE_USED << shift);
-	} while (!atomic_compare_exchange_weak_explicit(w, &old, nw, memory_order_acq_rel,
-	                                                memory_order_relaxed));
+	unsigned st = (unsigned)(atomic_load_explicit(w, memory_order_relaxed) >> shift) & 3;
+	if (bst_unlikely(st >= BST_STATE_USED))
+		bst_state_claim_fail(z, p, st);
+	uint64_t add = (uint64_t)(BST_STATE_USED - st) << shift;
+	uint64_t old = atomic_fetch_add_explicit(w, add, memory_order_acq_rel);
+	if (bst_unlikely(((old >> shift) & 3) != st))
+		bst_state_claim_fail(z, p, (unsigned)(old >> shift) & 3);
 }
 
 /* ---- random.c ---- */
@@ -257,15 +259,16 @@ void bst_large_reset_locks(void);
  * creating the thread's cache first if needed), or NULL with errno ENOMEM.
  * The caller hands it out. */
 void *bst_malloc_slow(unsigned cls);
-/* A free from a thread without a cache: the shared quarantine. */
-void bst_free_slow_quarantine(void *p, size_t bytes);
+/* A free from a thread without a cache: makes one, or uses the shared
+ * quarantine when the thread is exiting. */
+void bst_free_slow(void *p, size_t bytes);
 void bst_tcache_init(void);
 void bst_tcache_atfork_prepare(void);
 void bst_tcache_atfork_parent(void);
 void bst_tcache_atfork_child(void);
 
 /* ---- os.c ---- */
-void *bst_os_reserve(size_t size, size_t align, uintptr_t hint);
+void *bst_os_reserve(size_t size, size_t align, uintptr_t hint, bool account);
 bool bst_os_commit(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);

@@ -40,9 +40,17 @@ static uint64_t hash(uintptr_t k)
 	return (uint64_t)(k >> 12) * 0x9e3779b97f4a7c15ull;
 }
 
+/* The shard comes from the top 4 bits of the hash, the slot from the 32
+ * below them: the low bits of a multiplicative hash repeat for aligned
+ * addresses. */
 static shard_t *shard_of(uintptr_t k)
 {
 	return &shards[hash(k) >> 60];
+}
+
+static size_t slot_of(uintptr_t k, size_t cap)
+{
+	return (size_t)(hash(k) >> 28) & (cap - 1);
 }
 
 static size_t data_bytes(size_t usable)
@@ -73,7 +81,7 @@ static large_rec_t *find(shard_t *s, uintptr_t k)
 {
 	if (!s->cap)
 		return NULL;
-	for (size_t i = hash(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+	for (size_t i = slot_of(k, s->cap);; i = (i + 1) & (s->cap - 1)) {
 		if (s->tab[i].key == k)
 			return &s->tab[i];
 		if (s->tab[i].key == EMPTY)
@@ -83,7 +91,7 @@ static large_rec_t *find(shard_t *s, uintptr_t k)
 
 static void put(large_rec_t *tab, size_t cap, const large_rec_t *r)
 {
-	size_t i = hash(r->key) & (cap - 1);
+	size_t i = slot_of(r->key, cap);
 	while (tab[i].key > TOMBSTONE)
 		i = (i + 1) & (cap - 1);
 	tab[i] = *r;
@@ -128,7 +136,7 @@ void *bst_large_alloc(size_t size, size_t align)
 	size_t data = data_bytes(usable);
 	size_t slack = align > BST_PAGE ? align - BST_PAGE : 0;
 	size_t span = data + 2 * BST_PAGE + slack;
-	char *base = bst_os_reserve(span, BST_PAGE, 0);
+	char *base = bst_os_reserve(span, BST_PAGE, 0, true);
 	if (!base) {
 		errno = ENOMEM;
 		return NULL;
@@ -219,7 +227,7 @@ void *bst_large_realloc(void *p, size_t size)
 	}
 	/* Grow: reserve the new mapping, then move the pages into it. */
 	size_t span = data + 2 * BST_PAGE;
-	char *base = bst_os_reserve(span, BST_PAGE, 0);
+	char *base = bst_os_reserve(span, BST_PAGE, 0, true);
 	void *moved = MAP_FAILED;
 	if (base)
 		moved = mremap(p, old_data, data, MREMAP_MAYMOVE | MREMAP_FIXED, base + BST_PAGE);

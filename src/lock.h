@@ -8,6 +8,7 @@
 #ifndef BST_LOCK_H
 #define BST_LOCK_H
 
+#include <errno.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -31,9 +32,12 @@ static inline void bst_cpu_relax(void)
 #endif
 }
 
+/* free() must not change errno, and FUTEX_WAIT often fails with EAGAIN. */
 static inline void bst_futex(_Atomic int *addr, int op, int val)
 {
+	int saved = errno;
 	syscall(SYS_futex, (int *)addr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
+	errno = saved;
 }
 
 static inline void bst_lock_slow(bst_lock_t *l)

@@ -16,15 +16,18 @@
 #endif
 
 /* Reserves size bytes of inaccessible address space aligned to align (a
- * power of two >= the page size), near hint if that range is free. */
-void *bst_os_reserve(size_t size, size_t align, uintptr_t hint)
+ * power of two >= the page size), near hint if that range is free. With
+ * account, making it writable later is charged against the commit limit,
+ * as a plain mmap would be, so absurd sizes fail like they do in glibc;
+ * without, it is never charged (zones: address space, not memory). */
+void *bst_os_reserve(size_t size, size_t align, uintptr_t hint, bool account)
 {
 	size_t span = size + (align > BST_PAGE ? align : 0);
 	if (span < size)
 		return NULL;
 	int saved = errno;
-	void *p =
-	    mmap((void *)hint, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap((void *)hint, span, PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | (account ? 0 : MAP_NORESERVE), -1, 0);
 	errno = saved;
 	if (p == MAP_FAILED)
 		return NULL;
@@ -101,7 +104,7 @@ void bst_os_name(void *p, size_t size, const char *name)
  * guard page on each side, for allocator metadata. */
 void *bst_os_map_guarded(size_t size)
 {
-	char *base = bst_os_reserve(size + 2 * BST_PAGE, BST_PAGE, 0);
+	char *base = bst_os_reserve(size + 2 * BST_PAGE, BST_PAGE, 0, true);
 	if (!base)
 		return NULL;
 	if (!bst_os_commit(base + BST_PAGE, size)) {

@@ -9,9 +9,12 @@
  *
  * free() marks the chunk freed (one CAS) and pushes it into the thread's
  * quarantine ring; when the ring is full a random resident is evicted into
- * the drain buffer, and a full drain buffer is released to the zones in one
- * batch; consecutive chunks of one zone share one lock hold. Cross-thread frees take
+ * its class's drain buffer, and a full drain buffer is released to the
+ * zones in one batch; consecutive chunks of one zone share one lock hold. Cross-thread frees take
  * the same path: the freeing thread's quarantine, then the owner zone.
+ *
+ * Evicted chunks wait in a per-class drain buffer, so a release batch
+ * mostly touches the one zone the thread owns for that class.
  *
  * Threads without a cache (during thread exit, after their cache is
  * flushed) use one shared cache under a lock.
@@ -43,30 +46,30 @@ static void tcache_setup(bst_tcache_t *tc)
 		uint32_t cap = c == 0 ? BST_TC_MAX : (uint32_t)(BST_TC_BYTES / bst_class_size[c]);
 		tc->bins[c].cap = cap < 2 ? 2 : cap > BST_TC_MAX ? BST_TC_MAX : cap;
 		tc->bins[c].count = 0;
+		tc->drain[c].count = 0;
 		tc->zone[c] = 0;
 	}
 	tc->qcount = 0;
 	tc->qbytes = 0;
-	tc->dcount = 0;
 	bst_rng_seed(&tc->rng);
 }
 
-static void drain_flush(bst_tcache_t *tc)
+static void drain_flush(bst_tcache_t *tc, unsigned cls)
 {
-	bst_zone_release(tc->drain, tc->dcount);
-	tc->dcount = 0;
+	/* Empty the buffer before releasing, so that a fork in the middle
+	 * never leaves a full buffer behind. */
+	void *batch[BST_DRAIN_MAX];
+	uint32_t n = tc->drain[cls].count;
+	memcpy(batch, tc->drain[cls].slot, n * sizeof(void *));
+	tc->drain[cls].count = 0;
+	bst_zone_release(batch, n);
 }
 
-static void drain_push(bst_tcache_t *tc, void *p)
+static void drain_push(bst_tcache_t *tc, void *p, unsigned cls)
 {
-	tc->drain[tc->dcount++] = p;
-	if (tc->dcount == BST_DRAIN_MAX)
-		drain_flush(tc);
-}
-
-static size_t chunk_bytes(const void *p)
-{
-	return bst_zone_of(p)->size;
+	tc->drain[cls].slot[tc->drain[cls].count++] = p;
+	if (tc->drain[cls].count == BST_DRAIN_MAX)
+		drain_flush(tc, cls);
 }
 
 void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes)
@@ -76,30 +79,42 @@ void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes)
 		uint32_t j = bst_rng_below(&tc->rng, tc->qcount);
 		void *victim = tc->q[j];
 		tc->q[j] = tc->q[--tc->qcount];
-		tc->qbytes -= chunk_bytes(victim);
-		drain_push(tc, victim);
+		const bst_zone_t *z = bst_zone_of(victim);
+		tc->qbytes -= z->size;
+		drain_push(tc, victim, z->cls);
 	}
 	tc->q[tc->qcount++] = p;
 	tc->qbytes += bytes;
+}
+
+/* Gives up the cache's zones and forgets every chunk it holds (they stay
+ * claimed: a bounded leak). Only for a fork child, where the owning thread
+ * no longer exists and may have stopped halfway through an update. */
+static void tcache_abandon(bst_tcache_t *tc)
+{
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
+		bst_zone_disown(tc->zone[c], tc->id);
 }
 
 /* Returns every chunk the cache holds to its zone, and its zones to
  * whoever adopts them. */
 static void tcache_flush(bst_tcache_t *tc)
 {
+	for (uint32_t i = 0; i < tc->qcount; i++) {
+		const bst_zone_t *z = bst_zone_of(tc->q[i]);
+		drain_push(tc, tc->q[i], z->cls);
+	}
+	tc->qcount = 0;
+	tc->qbytes = 0;
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
 		bst_bin_t *b = &tc->bins[c];
 		for (uint32_t i = 0; i < b->count; i++)
-			drain_push(tc, b->slot[i]);
+			drain_push(tc, b->slot[i], c);
 		b->count = 0;
-		bst_zone_disown(tc->zone[c]);
+		drain_flush(tc, c);
+		bst_zone_disown(tc->zone[c], tc->id);
 		tc->zone[c] = 0;
 	}
-	for (uint32_t i = 0; i < tc->qcount; i++)
-		drain_push(tc, tc->q[i]);
-	tc->qcount = 0;
-	tc->qbytes = 0;
-	drain_flush(tc);
 }
 
 static void tcache_destructor(void *arg)
@@ -177,8 +192,15 @@ void *bst_malloc_slow(unsigned cls)
 	return p;
 }
 
-void bst_free_slow_quarantine(void *p, size_t bytes)
+void bst_free_slow(void *p, size_t bytes)
 {
+	/* A thread whose first call is a free (a consumer) gets its cache
+	 * here, so its frees do not all go through the shared lock. */
+	bst_tcache_t *tc = tc_state == 0 ? tcache_create() : NULL;
+	if (tc) {
+		bst_quarantine_push(tc, p, bytes);
+		return;
+	}
 	bst_lock(&shared_lock);
 	bst_quarantine_push(&shared_tc, p, bytes);
 	bst_unlock(&shared_lock);
@@ -203,8 +225,10 @@ void bst_tcache_atfork_parent(void)
 	bst_unlock(&pool_lock);
 }
 
-/* In the child only the forking thread exists: reset the locks and give
- * back the chunks held by the caches of threads that are gone. */
+/* In the child only the forking thread exists: reset the locks, and
+ * recycle the caches of threads that are gone. Their chunks are not given
+ * back: a thread may have been stopped halfway through changing its cache,
+ * so nothing in it can be trusted except its identity. */
 void bst_tcache_atfork_child(void)
 {
 	bst_large_reset_locks();
@@ -218,7 +242,7 @@ void bst_tcache_atfork_child(void)
 	for (bst_tcache_t *tc = pool_all; tc; tc = tc->next_all) {
 		if (!tc->in_use || tc == bst_tc)
 			continue;
-		tcache_flush(tc);
+		tcache_abandon(tc);
 		tc->in_use = false;
 		tc->next_free = pool_free;
 		pool_free = tc;

@@ -28,8 +28,12 @@ typedef struct bst_tcache {
 	uint32_t qcount;                /* q[0..qcount) are quarantined */
 	size_t qbytes;                  /* their chunk sizes added up */
 	void *q[BST_Q_SLOTS];
-	uint32_t dcount; /* drain[0..dcount) wait for release */
-	void *drain[BST_DRAIN_MAX];
+	/* Chunks leaving the quarantine wait here, per class, so one release
+	 * batch mostly touches one zone and takes its lock once. */
+	struct {
+		uint32_t count;
+		void *slot[BST_DRAIN_MAX];
+	} drain[BST_NUM_CLASSES];
 	struct bst_tcache *next_all;  /* every cache, for fork */
 	struct bst_tcache *next_free; /* pool of flushed caches */
 	bool in_use;

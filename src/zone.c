@@ -23,6 +23,7 @@
  * window again.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -48,7 +49,7 @@ static size_t page_round(size_t n)
 
 int bst_zone_init(void)
 {
-	static const uint32_t tries[] = {16384, 4096, 1024, 256};
+	static const uint32_t tries[] = {16384, 4096, 1024, 256, 64, 16};
 	for (size_t t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
 		uint32_t n = tries[t];
 		size_t region_size = (size_t)n * BST_ZONE_SIZE;
@@ -56,12 +57,13 @@ int bst_zone_init(void)
 		bst_random_bytes(&r, sizeof(r));
 		/* A random 4 MiB-aligned hint between 1 TiB and 64 TiB. */
 		uintptr_t hint = ((uintptr_t)1 << 40) + ((r % (63u << 18)) << BST_ZONE_SHIFT);
-		void *region = bst_os_reserve(region_size, BST_ZONE_SIZE, hint);
+		void *region = bst_os_reserve(region_size, BST_ZONE_SIZE, hint, false);
 		if (!region)
 			continue;
 		size_t rec_bytes = page_round((size_t)n * sizeof(bst_zone_t));
-		char *rec = bst_os_reserve(rec_bytes + 2 * BST_PAGE, BST_PAGE, 0);
-		char *meta = bst_os_reserve((size_t)n * BST_META_SLOT + BST_PAGE, BST_PAGE, 0);
+		char *rec = bst_os_reserve(rec_bytes + 2 * BST_PAGE, BST_PAGE, 0, false);
+		char *meta =
+		    bst_os_reserve((size_t)n * BST_META_SLOT + BST_PAGE, BST_PAGE, 0, false);
 		if (!rec || !meta || !bst_os_commit(rec + BST_PAGE, rec_bytes)) {
 			bst_os_release(region, region_size);
 			if (rec)
@@ -76,6 +78,8 @@ int bst_zone_init(void)
 		bst_g.nzones = n;
 		bst_g.zones = (bst_zone_t *)(rec + BST_PAGE);
 		bst_g.meta = (uintptr_t)meta + BST_PAGE;
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		bst_g.owned_zones_max = (uint32_t)(4 * (cpus > 0 && cpus < 1024 ? cpus : 8));
 		return 0;
 	}
 	return -1;
@@ -194,12 +198,13 @@ static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
 	char *meta = (char *)(bst_g.meta + (uintptr_t)idx * BST_META_SLOT);
 	size_t state_bytes = page_round(((size_t)nchunks + 31) / 32 * 8);
 	size_t avail_bytes = page_round(((size_t)nchunks + 63) / 64 * 8);
-	char *avail = meta + BST_STATE_BYTES + BST_PAGE;
-	char *summary = avail + BST_AVAIL_BYTES;
+	/* Summary page then avail bitmap: one contiguous accessible range. */
+	char *summary = meta + BST_STATE_BYTES + BST_PAGE;
+	char *avail = summary + BST_SUMMARY_BYTES;
 	/* Class 0 chunks stay inaccessible: malloc(0) must not be usable. */
 	if ((cls != 0 && !bst_os_commit(user, BST_ZONE_USER)) ||
-	    !bst_os_commit(meta, state_bytes) || !bst_os_commit(avail, avail_bytes) ||
-	    !bst_os_commit(summary, BST_SUMMARY_BYTES)) {
+	    !bst_os_commit(meta, state_bytes) ||
+	    !bst_os_commit(summary, BST_SUMMARY_BYTES + avail_bytes)) {
 		bst_os_decommit(user, BST_ZONE_USER);
 		bst_os_decommit(meta, BST_META_SLOT - BST_PAGE);
 		bst_lock(&region_lock);
@@ -209,7 +214,7 @@ static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
 	}
 	bst_os_name(user, BST_ZONE_USER, zone_names[cls]);
 	bst_os_name(meta, state_bytes, "bastion zone state");
-	bst_os_name(avail, avail_bytes + BST_SUMMARY_BYTES, "bastion zone avail");
+	bst_os_name(summary, BST_SUMMARY_BYTES + avail_bytes, "bastion zone avail");
 
 	z->cls = (uint8_t)cls;
 	z->nchunks = nchunks;
@@ -240,10 +245,11 @@ static bool adopt(bst_zone_t *z, uint32_t owner)
 	                                               memory_order_acquire, memory_order_relaxed);
 }
 
-void bst_zone_disown(uint32_t zone)
+void bst_zone_disown(uint32_t zone, uint32_t owner)
 {
 	if (zone)
-		atomic_store_explicit(&bst_g.zones[zone - 1].owner, 0, memory_order_release);
+		atomic_compare_exchange_strong_explicit(&bst_g.zones[zone - 1].owner, &owner, 0,
+		                                        memory_order_release, memory_order_relaxed);
 }
 
 /* Takes from z if owner could adopt it; on success *mine becomes z. */
@@ -268,10 +274,10 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
 	if (*mine) {
 		if ((got = take(&bst_g.zones[*mine - 1], out, want, rng)))
 			return got;
-		bst_zone_disown(*mine); /* full: whoever finds it with room again adopts it */
+		bst_zone_disown(*mine, owner); /* full: whoever finds it with room adopts it */
 		*mine = 0;
 	}
-	uint32_t ch = atomic_load_explicit(&c->hint, memory_order_relaxed);
+	uint32_t ch = atomic_load_explicit(&c->hint, memory_order_acquire);
 	if (ch && (got = adopt_and_take(&bst_g.zones[ch - 1], owner, out, want, mine, rng)))
 		return got;
 	uint32_t head = atomic_load_explicit(&c->head, memory_order_acquire);
@@ -285,6 +291,18 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
 		if ((got = adopt_and_take(&bst_g.zones[i - 1], owner, out, want, mine, rng))) {
 			bst_unlock(&c->lock);
 			return got;
+		}
+	}
+	/* Every zone with room has an owner. Ownership is a preference, not a
+	 * lock-out: past a few zones per CPU, share one instead of creating
+	 * zones per thread (which would run out of slots and mappings). */
+	if (atomic_load_explicit(&c->nzones, memory_order_relaxed) >= bst_g.owned_zones_max) {
+		for (uint32_t i = now; i; i = bst_g.zones[i - 1].next) {
+			if (has_room(&bst_g.zones[i - 1]) &&
+			    (got = take(&bst_g.zones[i - 1], out, want, rng))) {
+				bst_unlock(&c->lock);
+				return got;
+			}
 		}
 	}
 	bst_zone_t *z = create_zone(cls, owner, rng);
