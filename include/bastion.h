@@ -39,6 +39,13 @@ size_t bastion_malloc_usable_size(void *ptr);
 void bastion_free_sized(void *ptr, size_t size);
 void bastion_free_aligned_sized(void *ptr, size_t alignment, size_t size);
 
+/* Walks the whole heap and checks everything it can: the canary of every
+ * live chunk and large allocation, the wipe and canary of every freed
+ * chunk, every canary chunk. A problem is fatal (one "bastion: <kind>:"
+ * line, abort) unless BASTION_OPTIONS has verify_abort=0, in which case
+ * each is reported and counted. Returns the number of problems found. */
+size_t bastion_verify(void);
+
 /* Size class of a small chunk size: the smallest chunk that holds a request
  * of `size` bytes. Exposed for tests and tools. Returns 0 for sizes served
  * by dedicated mappings ("large" allocations). */

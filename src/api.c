@@ -47,9 +47,23 @@ BST_NORETURN BST_COLD static void bad_offset(const bst_zone_t *z, const void *p)
 	bst_fatal("invalid-free", "pointer is not the start of a chunk", p, z->size);
 }
 
-BST_NORETURN BST_COLD static void bad_canary(const bst_zone_t *z, const void *p)
+/* The canary does not match kind: another family's canary means a
+ * mismatched deallocation, anything else an overflow. */
+BST_NORETURN BST_COLD static void bad_canary(const bst_zone_t *z, const void *p, uint64_t c)
 {
+	for (unsigned k = BST_KIND_MALLOC; k < BST_KIND_CANARY_CHUNK; k++)
+		if (c == bst_canary_kind(z, (uintptr_t)p, k))
+			bst_fatal("alloc-dealloc-mismatch",
+			          k == BST_KIND_MALLOC
+			              ? "malloc'd block released with operator delete"
+			              : "operator new block released by the wrong function",
+			          p, z->size);
 	bst_fatal("canary-corrupted", "chunk overflowed past its usable size", p, z->size);
+}
+
+BST_NORETURN BST_COLD static void bad_wipe(const bst_zone_t *z, const void *p)
+{
+	bst_fatal("write-after-free", "freed chunk was written to before reuse", p, z->size);
 }
 
 static inline uint32_t chunk_of(const bst_zone_t *z, const void *p)
@@ -61,43 +75,71 @@ static inline uint32_t chunk_of(const bst_zone_t *z, const void *p)
 	return i;
 }
 
-static inline void check_canary(const bst_zone_t *z, const void *p)
+static inline uint64_t *canary_slot(const bst_zone_t *z, const void *p)
+{
+	return (uint64_t *)((uintptr_t)p + z->size - BST_CANARY_SIZE);
+}
+
+static inline void check_canary(const bst_zone_t *z, const void *p, unsigned kind)
 {
 	if (z->cls == 0)
 		return;
 	uint64_t c;
-	memcpy(&c, (const char *)p + z->size - BST_CANARY_SIZE, sizeof(c));
-	if (bst_unlikely(c != bst_canary_value(z, (uintptr_t)p)))
-		bad_canary(z, p);
+	memcpy(&c, canary_slot(z, p), sizeof(c));
+	if (bst_unlikely(c != bst_canary_kind(z, (uintptr_t)p, kind)))
+		bad_canary(z, p, c);
 }
 
-/* Checks that p is a live chunk of z (start of a chunk, state in use,
- * canary intact) without changing anything. */
-static void check_live(const bst_zone_t *z, const void *p)
+/* Checks that p is a live chunk of z allocated with kind (start of a
+ * chunk, state in use, canary intact) without changing anything. */
+static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
 {
 	uint32_t i = chunk_of(z, p);
-	uint64_t w = atomic_load_explicit(&z->state[i >> 5], memory_order_acquire);
-	unsigned st = (unsigned)(w >> ((i & 31) * 2)) & 3;
+	unsigned st = bst_state_get(z, i);
 	if (st != BST_STATE_USED)
 		bad_state(z, p, st);
-	check_canary(z, p);
+	check_canary(z, p, kind);
+}
+
+static inline bool all_zero(const void *p, size_t n)
+{
+	const uint64_t *w = p;
+	uint64_t acc = 0;
+	for (size_t k = 0; k < n / 8; k++)
+		acc |= w[k];
+	return acc == 0;
 }
 
 /* ---- small allocations ---- */
 
-static inline void *hand_out(void *p, unsigned cls)
+/* Hands out claimed chunk p: state to in use, the wipe of a freed chunk
+ * checked (a never-used one must still have a zero tail), canary written.
+ * *zeroed says whether the usable bytes are known to be zero. */
+static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 {
 	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
-	bst_state_claim(z, bst_chunk_index(z, (uintptr_t)p - z->user), (uintptr_t)p);
+	unsigned st = bst_state_claim(z, bst_chunk_index(z, (uintptr_t)p - z->user), (uintptr_t)p);
+	*zeroed = false;
 	if (bst_likely(cls != 0)) {
-		uint64_t c = bst_canary_value(z, (uintptr_t)p);
-		memcpy((char *)p + z->size - BST_CANARY_SIZE, &c, sizeof(c));
+		uint64_t *slot = canary_slot(z, p);
+		if (st == BST_STATE_FREED && bst_g.opt.wipe) {
+			if (bst_unlikely(!all_zero(p, z->size - BST_CANARY_SIZE)))
+				bad_wipe(z, p);
+			*zeroed = true;
+		} else if (st == BST_STATE_NEVER && bst_unlikely(*slot != 0)) {
+			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
+			          z->size);
+		}
+		*slot = bst_canary_kind(z, (uintptr_t)p, kind);
 	}
 	return p;
 }
 
-BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n)
+static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind, bool *zeroed);
+
+BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n, unsigned kind, bool *zeroed)
 {
+	*zeroed = false;
 	if (!bst_ready() && !bst_ensure_init()) {
 		void *b = bst_boot_alloc(n);
 		if (!b)
@@ -105,21 +147,43 @@ BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n)
 		return b;
 	}
 	void *p = bst_malloc_slow(cls);
-	return p ? hand_out(p, cls) : NULL;
+	return p ? hand_out(p, cls, kind, zeroed) : NULL;
 }
 
-static inline void *small_alloc(unsigned cls, size_t n)
+static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned kind, bool *zeroed)
 {
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL)) {
 		bst_bin_t *b = &tc->bins[cls];
-		if (bst_likely(b->count != 0))
-			return hand_out(b->slot[--b->count], cls);
+		if (bst_likely(b->count != 0)) {
+			if (bst_unlikely(--tc->sample_left == 0))
+				return sampled_alloc(n, align, cls, kind, zeroed);
+			return hand_out(b->slot[--b->count], cls, kind, zeroed);
+		}
 	}
-	return small_alloc_slow(cls, n);
+	return small_alloc_slow(cls, n, kind, zeroed);
 }
 
-static inline void free_small(bst_zone_t *z, void *p)
+/* A sampled allocation: its own page, ending right at a guard page, so an
+ * overflow faults at once and, once freed, any access faults. */
+BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind,
+                                        bool *zeroed)
+{
+	bst_tcache_t *tc = bst_tc;
+	uint64_t rate = bst_g.opt.sample_rate;
+	tc->sample_left = rate ? 1 + bst_rng_below(&tc->rng, (uint32_t)(2 * rate)) : UINT32_MAX;
+	if (rate && cls != 0 && n <= BST_PAGE && align <= BST_PAGE) {
+		void *p = bst_large_alloc(n, align, kind, BST_LARGE_SAMPLED);
+		if (p) {
+			*zeroed = true;
+			return p;
+		}
+	}
+	bst_bin_t *b = &tc->bins[cls];
+	return hand_out(b->slot[--b->count], cls, kind, zeroed);
+}
+
+static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 {
 	uint32_t i = chunk_of(z, p);
 	/* One fetch_sub moves 10 to 01. Any other old state is reported and
@@ -132,7 +196,15 @@ static inline void free_small(bst_zone_t *z, void *p)
 	unsigned st = (unsigned)(old >> shift) & 3;
 	if (bst_unlikely(st != BST_STATE_USED))
 		bad_state(z, p, st);
-	check_canary(z, p);
+	if (bst_likely(z->cls != 0)) {
+		check_canary(z, p, kind);
+		if (bst_g.opt.neighbour_checks)
+			bst_check_neighbours(z, i);
+		if (bst_g.opt.wipe)
+			memset(p, 0, z->size - BST_CANARY_SIZE);
+		/* Freed chunks all carry the malloc-kind canary. */
+		*canary_slot(z, p) = bst_canary_value(z, (uintptr_t)p);
+	}
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->size);
@@ -142,7 +214,7 @@ static inline void free_small(bst_zone_t *z, void *p)
 
 /* ---- large allocations and everything that is not a zone chunk ---- */
 
-BST_NOINLINE static void *large_alloc(size_t n, size_t align)
+BST_NOINLINE static void *large_alloc(size_t n, size_t align, unsigned kind)
 {
 	if (!bst_ready() && !bst_ensure_init()) {
 		void *b = align <= BST_MIN_ALIGN ? bst_boot_alloc(n) : NULL;
@@ -150,14 +222,14 @@ BST_NOINLINE static void *large_alloc(size_t n, size_t align)
 			errno = ENOMEM;
 		return b;
 	}
-	return bst_large_alloc(n, align);
+	return bst_large_alloc(n, align, kind, 0);
 }
 
-BST_NOINLINE static void free_other(void *p)
+BST_NOINLINE static void free_other(void *p, unsigned kind)
 {
 	if (bst_boot_owns(p))
 		return; /* bootstrap blocks are never reused */
-	if (!bst_large_free(p))
+	if (!bst_large_free(p, kind))
 		bst_fatal("invalid-free", "pointer was not allocated by bastion", p, 0);
 }
 
@@ -166,24 +238,89 @@ static size_t usable_of(void *p)
 {
 	bst_zone_t *z = bst_zone_of(p);
 	if (z) {
-		check_live(z, p);
+		uint32_t i = chunk_of(z, p);
+		unsigned st = bst_state_get(z, i);
+		if (st != BST_STATE_USED)
+			bad_state(z, p, st);
 		return bst_class_usable(z->cls);
 	}
 	if (bst_boot_owns(p))
 		return bst_boot_usable(p);
-	size_t u;
-	if (!bst_large_usable(p, &u))
+	bst_large_info_t info;
+	if (!bst_large_info(p, &info))
 		bst_fatal("invalid-pointer", "pointer was not allocated by bastion", p, 0);
-	return u;
+	return info.usable;
+}
+
+/* ---- shared by the C and C++ entry points ---- */
+
+/* Allocates size bytes aligned to align (0 or a power of two) for kind. */
+void *bst_alloc(size_t size, size_t align, unsigned kind, bool *zeroed)
+{
+	*zeroed = false;
+	if (align <= BST_MIN_ALIGN) {
+		if (bst_likely(size <= BST_MAX_SMALL_REQ))
+			return small_alloc(bst_size_to_class(size), size, 0, kind, zeroed);
+	} else if (size > BST_MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	} else if (align <= BST_MAX_SMALL) {
+		int c = bst_class_for_aligned(size, align);
+		if (c >= 0)
+			return small_alloc((unsigned)c, size, align, kind, zeroed);
+	}
+	void *p = large_alloc(size, align, kind);
+	*zeroed = p != NULL && !bst_boot_owns(p);
+	return p;
+}
+
+/* Releases ptr as kind. With sized, size (and align) must lead to the
+ * block's chunk (free_sized, sized operator delete). */
+void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size)
+{
+	if (ptr == NULL)
+		return;
+	bst_zone_t *z = bst_zone_of(ptr);
+	if (z) {
+		if (sized) {
+			int cls;
+			if (size > BST_MAX_SMALL_REQ)
+				cls = -1;
+			else if (align <= BST_MIN_ALIGN)
+				cls = (int)bst_size_to_class(size);
+			else
+				cls = bst_class_for_aligned(size, align);
+			if (cls != (int)z->cls) {
+				check_live(z, ptr, kind); /* a dead pointer is reported as such */
+				bst_fatal("size-mismatch",
+				          "sized free does not match the allocation", ptr, z->size);
+			}
+		}
+		free_small(z, ptr, kind);
+		return;
+	}
+	bst_large_info_t info;
+	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info) &&
+	    ((size + 15) & ~(size_t)15) != info.usable)
+		bst_fatal("size-mismatch", "sized free does not match the allocation", ptr, 0);
+	free_other(ptr, kind);
+}
+
+BST_EXPORT size_t bastion_verify(void)
+{
+	if (!bst_ready())
+		return 0;
+	return bst_zone_verify() + bst_large_verify();
 }
 
 /* ---- the API ---- */
 
 BST_EXPORT void *bastion_malloc(size_t size)
 {
+	bool zeroed;
 	if (bst_likely(size <= BST_MAX_SMALL_REQ))
-		return small_alloc(bst_size_to_class(size), size);
-	return large_alloc(size, 0);
+		return small_alloc(bst_size_to_class(size), size, 0, BST_KIND_MALLOC, &zeroed);
+	return large_alloc(size, 0, BST_KIND_MALLOC);
 }
 
 BST_EXPORT void bastion_free(void *ptr)
@@ -192,9 +329,9 @@ BST_EXPORT void bastion_free(void *ptr)
 		return;
 	bst_zone_t *z = bst_zone_of(ptr);
 	if (bst_likely(z != NULL))
-		free_small(z, ptr);
+		free_small(z, ptr, BST_KIND_MALLOC);
 	else
-		free_other(ptr);
+		free_other(ptr, BST_KIND_MALLOC);
 }
 
 BST_EXPORT void *bastion_calloc(size_t count, size_t size)
@@ -204,28 +341,19 @@ BST_EXPORT void *bastion_calloc(size_t count, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (total > BST_MAX_SMALL_REQ)
-		return large_alloc(total, 0); /* fresh mappings read as zero */
-	void *p = small_alloc(bst_size_to_class(total), total);
-	if (p && total)
+	bool zeroed;
+	void *p = bst_alloc(total, 0, BST_KIND_MALLOC, &zeroed);
+	/* Freed chunks come back verified zero, large ones fresh from mmap;
+	 * never-used chunks are cleared here rather than trusted. */
+	if (p && !zeroed && total)
 		memset(p, 0, total);
 	return p;
 }
 
 static void *aligned_impl(size_t align, size_t size)
 {
-	if (align <= BST_MIN_ALIGN)
-		return bastion_malloc(size);
-	if (size > BST_MAX_REQUEST) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (align <= BST_MAX_SMALL) {
-		int c = bst_class_for_aligned(size, align);
-		if (c >= 0)
-			return small_alloc((unsigned)c, size);
-	}
-	return large_alloc(size, align);
+	bool zeroed;
+	return bst_alloc(size, align, BST_KIND_MALLOC, &zeroed);
 }
 
 BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
@@ -239,17 +367,19 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 	bst_zone_t *z = bst_zone_of(ptr);
 	size_t old;
 	if (z) {
-		check_live(z, ptr);
+		check_live(z, ptr, BST_KIND_MALLOC);
 		if (size <= BST_MAX_SMALL_REQ && bst_size_to_class(size) == z->cls)
 			return ptr;
 		old = bst_class_usable(z->cls);
 	} else if (bst_boot_owns(ptr)) {
 		old = bst_boot_usable(ptr);
 	} else {
-		if (!bst_large_usable(ptr, &old))
+		bst_large_info_t info;
+		if (!bst_large_info(ptr, &info))
 			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate",
 			          ptr, 0);
-		if (size > BST_MAX_SMALL_REQ) {
+		old = info.usable;
+		if (size > BST_MAX_SMALL_REQ && !(info.flags & BST_LARGE_SAMPLED)) {
 			void *q = bst_large_realloc(ptr, size);
 			if (q || size > BST_MAX_REQUEST)
 				return q;
@@ -338,46 +468,14 @@ BST_EXPORT size_t bastion_malloc_usable_size(void *ptr)
 	return ptr ? usable_of(ptr) : 0;
 }
 
-/* free_sized / free_aligned_sized: the size (and alignment) must lead to
- * the chunk the block lives in. */
-static void free_checked(void *ptr, size_t align, size_t size)
-{
-	if (ptr == NULL)
-		return;
-	bst_zone_t *z = bst_zone_of(ptr);
-	if (z) {
-		int cls;
-		if (size > BST_MAX_SMALL_REQ)
-			cls = -1;
-		else if (align <= BST_MIN_ALIGN)
-			cls = (int)bst_size_to_class(size);
-		else
-			cls = bst_class_for_aligned(size, align);
-		if (cls != (int)z->cls) {
-			check_live(z, ptr); /* a dead pointer is reported as such first */
-			bst_fatal("size-mismatch", "free_sized size does not match the allocation",
-			          ptr, z->size);
-		}
-		free_small(z, ptr);
-		return;
-	}
-	if (!bst_boot_owns(ptr)) {
-		size_t u;
-		if (bst_large_usable(ptr, &u) && ((size + 15) & ~(size_t)15) != u)
-			bst_fatal("size-mismatch", "free_sized size does not match the allocation",
-			          ptr, 0);
-	}
-	free_other(ptr);
-}
-
 BST_EXPORT void bastion_free_sized(void *ptr, size_t size)
 {
-	free_checked(ptr, 0, size);
+	bst_dealloc(ptr, BST_KIND_MALLOC, true, 0, size);
 }
 
 BST_EXPORT void bastion_free_aligned_sized(void *ptr, size_t alignment, size_t size)
 {
-	free_checked(ptr, alignment, size);
+	bst_dealloc(ptr, BST_KIND_MALLOC, true, alignment, size);
 }
 
 BST_EXPORT size_t bastion_chunk_size(size_t size)

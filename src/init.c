@@ -7,11 +7,14 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
 _Atomic int bst_init_state;
+union bst_globals_page bst_globals_page __attribute__((aligned(4096)));
 static __thread bool in_init __attribute__((tls_model("initial-exec")));
 
 /* Bootstrap arena: bump allocation, never reused. Each block starts with a
@@ -47,6 +50,8 @@ size_t bst_boot_usable(const void *p)
 
 static void initialise(void)
 {
+	bst_options_defaults(&bst_g.opt);
+	bst_options_parse(&bst_g.opt, getenv("BASTION_OPTIONS"));
 	bst_random_init();
 	bst_random_bytes(&bst_g.large_secret, sizeof(bst_g.large_secret));
 	/* Without a zone region every small allocation fails with ENOMEM;
@@ -65,6 +70,10 @@ bool bst_ensure_init(void)
 	if (atomic_compare_exchange_strong(&bst_init_state, &expected, 1)) {
 		in_init = true;
 		initialise();
+		/* Nothing in bst_g changes after this: an attacker with a write
+		 * primitive cannot redirect the region, the zone records or the
+		 * options. */
+		mprotect(&bst_globals_page, sizeof(bst_globals_page), PROT_READ);
 		atomic_store_explicit(&bst_init_state, 2, memory_order_release);
 		/* pthread_atfork allocates: register once the heap works. */
 		pthread_atfork(bst_tcache_atfork_prepare, bst_tcache_atfork_parent,

@@ -106,6 +106,7 @@ typedef struct bst_zone {
 	_Atomic uint32_t frontier; /* chunks [0, frontier) have been exposed */
 	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
 	_Atomic uint32_t owner;    /* id of the one thread cache refilling here */
+	uint32_t ncanary;          /* canary chunks in the window (zone lock) */
 	uint64_t magic;            /* (2^40 / size) + 1: division by multiply */
 	uintptr_t user;            /* start of the user area */
 	_Atomic uint64_t *state;   /* 2 bits per chunk, atomic updates */
@@ -121,7 +122,18 @@ typedef struct bst_class_rec {
 	_Atomic uint32_t nzones;
 } __attribute__((aligned(64))) bst_class_rec_t;
 
-/* Allocator state fixed at initialisation. */
+/* ---- options.c ---- */
+struct bst_options {
+#define BST_OPTION(name, def, min, max, looser, doc) unsigned long long name;
+#include "options.def"
+#undef BST_OPTION
+};
+void bst_options_defaults(struct bst_options *o);
+/* Applies "name=value,..." (BASTION_OPTIONS) over o; never allocates. */
+void bst_options_parse(struct bst_options *o, const char *s);
+
+/* Allocator state fixed at initialisation, then made read-only: it sits
+ * alone in its page (bst_globals_page) and init.c mprotects that page. */
 struct bst_globals {
 	uintptr_t region; /* base of the zone region */
 	size_t region_size;
@@ -130,8 +142,15 @@ struct bst_globals {
 	uintptr_t meta;           /* base of the zone metadata slots */
 	uint64_t large_secret;    /* canary secret of large allocations */
 	uint32_t owned_zones_max; /* zones per class before owners share */
+	struct bst_options opt;
 };
-extern struct bst_globals bst_g;
+union bst_globals_page {
+	struct bst_globals g;
+	char page[4096];
+};
+_Static_assert(sizeof(struct bst_globals) <= 4096, "globals fit one page");
+extern union bst_globals_page bst_globals_page;
+#define bst_g (bst_globals_page.g)
 extern bst_class_rec_t bst_classes[BST_NUM_CLASSES];
 
 /* Zone holding p, or NULL if p is outside every zone. O(1). */
@@ -172,6 +191,12 @@ void bst_zone_release(void *const *ptrs, uint32_t n);
 void bst_zone_lock_all(void);
 void bst_zone_unlock_all(void);
 void bst_zone_reset_locks(void);
+/* Walks every zone and checks every chunk it can (canaries, wipes, canary
+ * chunks); returns problems found. */
+size_t bst_zone_verify(void);
+/* Checks the chunks next to chunk i of z when they are not live: their
+ * canaries (freed and canary chunks) or their zero tails (never used). */
+void bst_check_neighbours(const bst_zone_t *z, uint32_t i);
 
 /* ---- check.c / inline checks ---- */
 static inline uint64_t bst_canary_mix(uint64_t secret, uintptr_t p)
@@ -182,17 +207,32 @@ static inline uint64_t bst_canary_mix(uint64_t secret, uintptr_t p)
 	return c;
 }
 
+/* Allocation kinds are folded into the canary, so a block freed by the
+ * wrong family (free of new, delete of malloc) is told apart from an
+ * overflow. Freed chunks carry the malloc kind; canary chunks their own. */
+enum { BST_KIND_MALLOC = 0, BST_KIND_NEW = 1, BST_KIND_NEW_ARRAY = 2, BST_KIND_CANARY_CHUNK = 3 };
+static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigned kind)
+{
+	return bst_canary_mix(z->canary_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), p);
+}
 static inline uint64_t bst_canary_value(const bst_zone_t *z, uintptr_t p)
 {
-	return bst_canary_mix(z->canary_secret, p);
+	return bst_canary_kind(z, p, BST_KIND_MALLOC);
 }
 
-/* Atomically moves chunk i of z from free (00 or 01) to in use. One
- * fetch_add: 00 + 10 and 01 + 01 both give 10 without a carry. The bits of
- * a claimed chunk cannot change under us (a free of it fails its state
- * check), so reading them first is safe. */
+static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
+{
+	return (unsigned)(atomic_load_explicit(&z->state[i >> 5], memory_order_acquire) >>
+	                  ((i & 31) * 2)) &
+	       3;
+}
+
+/* Atomically moves chunk i of z from free (00 or 01) to in use and returns
+ * the old state. One fetch_add: 00 + 10 and 01 + 01 both give 10 without a
+ * carry. The bits of a claimed chunk cannot change under us (a free of it
+ * fails its state check), so reading them first is safe. */
 void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old) BST_NORETURN BST_COLD;
-static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
+static inline unsigned bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
 {
 	_Atomic uint64_t *w = &z->state[i >> 5];
 	unsigned shift = (i & 31) * 2;
@@ -203,6 +243,7 @@ static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
 	uint64_t old = atomic_fetch_add_explicit(w, add, memory_order_acq_rel);
 	if (bst_unlikely(((old >> shift) & 3) != st))
 		bst_state_claim_fail(z, p, (unsigned)(old >> shift) & 3);
+	return st;
 }
 
 /* ---- random.c ---- */
@@ -239,22 +280,37 @@ void bst_random_init(void);
 void bst_random_bytes(void *buf, size_t n);
 
 /* ---- large.c ---- */
+/* Flags of a large allocation. */
+enum {
+	BST_LARGE_SAMPLED = 1, /* a sampled small block, right against its guard page */
+};
+typedef struct {
+	size_t usable;
+	unsigned kind;
+	unsigned flags;
+} bst_large_info_t;
 /* A large allocation of size bytes aligned to align (0 or a power of two),
  * or NULL with errno ENOMEM. */
-void *bst_large_alloc(size_t size, size_t align);
-/* Frees p and returns true if p is a live large allocation; false (nothing
- * done) otherwise. A corrupted canary is fatal. */
-bool bst_large_free(void *p);
-/* True, with *usable set, if p is a live large allocation. */
-bool bst_large_usable(const void *p, size_t *usable);
-/* Resizes large allocation p in place or by moving its pages; returns the
- * new address or NULL with errno set (p untouched). */
+void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags);
+/* Frees p and returns true if p is a live large allocation (its canary is
+ * checked against kind); false (nothing done) if p is unknown. A freed
+ * allocation still in the quarantine is a double free (fatal). */
+bool bst_large_free(void *p, unsigned kind);
+/* True, with *info filled in, if p is a live large allocation. A freed one
+ * still in the quarantine is reported (use after free). */
+bool bst_large_info(const void *p, bst_large_info_t *info);
+/* Resizes live large allocation p in place or by moving its pages; returns
+ * the new address or NULL with errno set (p untouched). */
 void *bst_large_realloc(void *p, size_t size);
+/* Checks every live large allocation's canary; returns problems found. */
+size_t bst_large_verify(void);
 void bst_large_lock_all(void);
 void bst_large_unlock_all(void);
 void bst_large_reset_locks(void);
 
 /* ---- thread_cache.c ---- */
+/* The calling thread's generator, or NULL if it has no cache. */
+bst_rng_t *bst_thread_rng(void);
 /* A claimed chunk of class cls when the thread's bin is empty (refills it,
  * creating the thread's cache first if needed), or NULL with errno ENOMEM.
  * The caller hands it out. */
@@ -278,9 +334,22 @@ void *bst_os_map_guarded(size_t size);
 void bst_os_unmap_guarded(void *p, size_t size);
 void bst_os_name(void *p, size_t size, const char *name);
 
+/* ---- api.c ---- */
+/* Allocates size bytes aligned to align (0 or a power of two) for kind;
+ * *zeroed tells whether the block is known to read as zero. */
+void *bst_alloc(size_t size, size_t align, unsigned kind, bool *zeroed);
+/* Releases ptr as kind; with sized, size (and align) must match the block. */
+void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size);
+
 /* ---- report.c ---- */
 void bst_fatal(const char *kind, const char *detail, const void *ptr,
                size_t size_class) BST_NORETURN BST_COLD;
+/* One non-fatal line: "bastion: <kind>: <msg> <detail>". */
+void bst_warn(const char *kind, const char *msg, const char *detail) BST_COLD;
+/* A detected problem: fatal, unless recoverable and verify_abort is 0, in
+ * which case it is reported and counted. Returns 1. */
+size_t bst_problem(bool recoverable, const char *kind, const char *detail, const void *ptr,
+                   size_t size_class);
 
 /* ---- init.c ---- */
 extern _Atomic int bst_init_state; /* 0 none, 1 running, 2 ready */

@@ -4,6 +4,10 @@
  *
  *     [guard page][data: usable bytes, canary, slack to the page end][guard page]
  *
+ * Freed spans stay reserved and inaccessible for a while (the
+ * virtual-memory quarantine below), so a stale pointer faults and a second
+ * free is a double free rather than the free of someone else's block.
+ *
  * The record (address, usable size, mapping) lives out of line in a hash
  * table split into shards, each with its own lock and its own guarded
  * mapping, so lookups from different threads rarely meet. realloc moves
@@ -24,6 +28,9 @@ typedef struct {
 	size_t usable; /* bytes the program may use; the canary follows */
 	uintptr_t map; /* whole mapping, guard pages included */
 	size_t map_size;
+	uint8_t kind;  /* BST_KIND_*, folded into the canary */
+	uint8_t flags; /* BST_LARGE_* */
+	uint8_t freed; /* in the virtual-memory quarantine: inaccessible */
 } large_rec_t;
 
 typedef struct {
@@ -58,23 +65,42 @@ static size_t data_bytes(size_t usable)
 	return (usable + BST_CANARY_SIZE + BST_PAGE - 1) & ~(BST_PAGE - 1);
 }
 
-static uint64_t canary_of(uintptr_t data)
+static uint64_t canary_of(uintptr_t data, unsigned kind)
 {
-	return bst_canary_mix(bst_g.large_secret, data);
+	return bst_canary_mix(bst_g.large_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), data);
 }
 
-static void check_canary(const large_rec_t *r)
+/* Sampled blocks end at their guard page and carry no canary. */
+static bool has_canary(const large_rec_t *r)
+{
+	return !(r->flags & BST_LARGE_SAMPLED);
+}
+
+static bool canary_ok(const large_rec_t *r)
 {
 	uint64_t c;
+	if (!has_canary(r))
+		return true;
 	memcpy(&c, (const void *)(r->key + r->usable), sizeof(c));
-	if (bst_unlikely(c != canary_of(r->key)))
+	return c == canary_of(r->key, r->kind);
+}
+
+/* Checks r against the kind it is released as: a canary of another kind is
+ * a mismatched deallocation, anything else an overflow. */
+static void check_canary(const large_rec_t *r, unsigned kind)
+{
+	if (r->kind != kind && canary_ok(r))
+		bst_fatal("alloc-dealloc-mismatch", "large block released by the wrong function",
+		          (void *)r->key, 0);
+	if (bst_unlikely(!canary_ok(r)))
 		bst_fatal("canary-corrupted", "large allocation overflowed", (void *)r->key, 0);
 }
 
-static void write_canary(uintptr_t data, size_t usable)
+static void write_canary(const large_rec_t *r)
 {
-	uint64_t c = canary_of(data);
-	memcpy((void *)(data + usable), &c, sizeof(c));
+	uint64_t c = canary_of(r->key, r->kind);
+	if (has_canary(r))
+		memcpy((void *)(r->key + r->usable), &c, sizeof(c));
 }
 
 static large_rec_t *find(shard_t *s, uintptr_t k)
@@ -125,7 +151,35 @@ static bool insert(shard_t *s, const large_rec_t *r)
 	return true;
 }
 
-void *bst_large_alloc(size_t size, size_t align)
+/* A random page-aligned address between 1 TiB and 64 TiB: large spans are
+ * placed at random per allocation when the range is free. */
+static uintptr_t random_hint(void)
+{
+	bst_rng_t *rng = bst_thread_rng();
+	uint64_t r;
+	if (rng)
+		r = bst_rng_u64(rng);
+	else
+		bst_random_bytes(&r, sizeof(r));
+	return ((uintptr_t)1 << 40) + ((r % (63ull << 28)) << 12);
+}
+
+static void quarantine_flush(void);
+
+/* Reserves a span at a random place. When the address space is exhausted
+ * (RLIMIT_AS), spans held only by the virtual-memory quarantine are given
+ * back first: running out is worse than reusing addresses sooner. */
+static char *reserve(size_t span)
+{
+	char *base = bst_os_reserve(span, BST_PAGE, random_hint(), true);
+	if (!base) {
+		quarantine_flush();
+		base = bst_os_reserve(span, BST_PAGE, random_hint(), true);
+	}
+	return base;
+}
+
+void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 {
 	/* Bounds size + align, so no sum below can wrap. */
 	if (align > BST_MAX_REQUEST || size > BST_MAX_REQUEST - align) {
@@ -133,10 +187,13 @@ void *bst_large_alloc(size_t size, size_t align)
 		return NULL;
 	}
 	size_t usable = (size + 15) & ~(size_t)15;
-	size_t data = data_bytes(usable);
-	size_t slack = align > BST_PAGE ? align - BST_PAGE : 0;
+	size_t data = (flags & BST_LARGE_SAMPLED) ? (usable + BST_PAGE - 1) & ~(BST_PAGE - 1)
+	                                          : data_bytes(usable);
+	if (usable == 0 && (flags & BST_LARGE_SAMPLED))
+		data = BST_PAGE;
+	size_t slack = align > BST_PAGE && !(flags & BST_LARGE_SAMPLED) ? align - BST_PAGE : 0;
 	size_t span = data + 2 * BST_PAGE + slack;
-	char *base = bst_os_reserve(span, BST_PAGE, 0, true);
+	char *base = reserve(span);
 	if (!base) {
 		errno = ENOMEM;
 		return NULL;
@@ -149,24 +206,89 @@ void *bst_large_alloc(size_t size, size_t align)
 		bst_os_release(base, map - (uintptr_t)base);
 	if ((uintptr_t)base + span > map_end)
 		bst_os_release((void *)map_end, (uintptr_t)base + span - map_end);
-	large_rec_t r = {d, usable, map, map_end - map};
+	/* A sampled block ends at its guard page (or as near as its
+	 * alignment allows: align is at most a page for them). */
+	uintptr_t key = d;
+	if (flags & BST_LARGE_SAMPLED)
+		key = (d + data - usable) & ~(uintptr_t)(align > BST_MIN_ALIGN ? align - 1 : 0);
+	large_rec_t r = {key, usable, map, map_end - map, (uint8_t)kind, (uint8_t)flags, 0};
 	if (!bst_os_commit((void *)d, data))
 		goto fail;
-	bst_os_name((void *)d, data, "bastion large");
-	write_canary(d, usable);
-	shard_t *s = shard_of(d);
+	bst_os_name((void *)d, data,
+	            (flags & BST_LARGE_SAMPLED) ? "bastion sampled" : "bastion large");
+	write_canary(&r);
+	shard_t *s = shard_of(key);
 	bst_lock(&s->lock);
 	bool ok = insert(s, &r);
 	bst_unlock(&s->lock);
 	if (ok)
-		return (void *)d;
+		return (void *)key;
 fail:
 	bst_os_release((void *)map, map_end - map);
 	errno = ENOMEM;
 	return NULL;
 }
 
-bool bst_large_free(void *p)
+/* The virtual-memory quarantine: freed spans stay mapped PROT_NONE, their
+ * records marked freed, for the last opt.large_quarantine frees. A second
+ * free of one is a double free; any access faults; the address is not
+ * handed out again until the span leaves the FIFO and is unmapped. */
+#define VMQ_MAX 4096
+static bst_lock_t vmq_lock;
+static uintptr_t vmq[VMQ_MAX]; /* keys, oldest at vmq_head */
+static uint32_t vmq_head, vmq_count;
+
+/* Removes the record of key (freed) and unmaps its span. */
+static void forget(uintptr_t key)
+{
+	shard_t *s = shard_of(key);
+	bst_lock(&s->lock);
+	large_rec_t *rp = find(s, key);
+	large_rec_t r = rp ? *rp : (large_rec_t){0};
+	if (rp)
+		rp->key = TOMBSTONE;
+	bst_unlock(&s->lock);
+	if (rp)
+		bst_os_release((void *)r.map, r.map_size);
+}
+
+static void quarantine(const large_rec_t *r)
+{
+	uint32_t max = (uint32_t)bst_g.opt.large_quarantine;
+	uintptr_t out = 0;
+	bst_lock(&vmq_lock);
+	if (max && vmq_count >= max) {
+		out = vmq[vmq_head];
+		vmq_head = (vmq_head + 1) % VMQ_MAX;
+		vmq_count--;
+	}
+	if (max)
+		vmq[(vmq_head + vmq_count++) % VMQ_MAX] = r->key;
+	bst_unlock(&vmq_lock);
+	if (out)
+		forget(out);
+	if (!max)
+		forget(r->key);
+}
+
+static void quarantine_flush(void)
+{
+	for (;;) {
+		uintptr_t out = 0;
+		bst_lock(&vmq_lock);
+		if (vmq_count) {
+			out = vmq[vmq_head];
+			vmq_head = (vmq_head + 1) % VMQ_MAX;
+			vmq_count--;
+		}
+		bst_unlock(&vmq_lock);
+		if (!out)
+			return;
+		forget(out);
+	}
+}
+
+bool bst_large_free(void *p, unsigned kind)
 {
 	shard_t *s = shard_of((uintptr_t)p);
 	bst_lock(&s->lock);
@@ -175,23 +297,58 @@ bool bst_large_free(void *p)
 		bst_unlock(&s->lock);
 		return false;
 	}
+	if (rp->freed) {
+		bst_unlock(&s->lock);
+		bst_fatal("double-free", "large allocation is already free", p, 0);
+	}
+	check_canary(rp, kind);
+	rp->freed = 1;
 	large_rec_t r = *rp;
-	rp->key = TOMBSTONE;
 	bst_unlock(&s->lock);
-	check_canary(&r);
-	bst_os_release((void *)r.map, r.map_size);
+	/* Give the memory back, keep the addresses: PROT_NONE until it leaves
+	 * the quarantine. */
+	uintptr_t data = r.map + BST_PAGE;
+	bst_os_decommit((void *)data, r.map_size - 2 * BST_PAGE);
+	quarantine(&r);
 	return true;
 }
 
-bool bst_large_usable(const void *p, size_t *usable)
+bool bst_large_info(const void *p, bst_large_info_t *info)
 {
 	shard_t *s = shard_of((uintptr_t)p);
 	bst_lock(&s->lock);
 	large_rec_t *r = find(s, (uintptr_t)p);
-	if (r)
-		*usable = r->usable;
+	bool freed = r && r->freed;
+	if (r) {
+		info->usable = r->usable;
+		info->kind = r->kind;
+		info->flags = r->flags;
+	}
 	bst_unlock(&s->lock);
+	if (freed)
+		bst_fatal("use-after-free", "large allocation was freed", p, 0);
 	return r != NULL;
+}
+
+size_t bst_large_verify(void)
+{
+	size_t problems = 0;
+	for (int i = 0; i < SHARDS; i++) {
+		shard_t *s = &shards[i];
+		bst_lock(&s->lock);
+		for (size_t k = 0; k < s->cap; k++) {
+			large_rec_t *r = &s->tab[k];
+			if (r->key > TOMBSTONE && !r->freed && !canary_ok(r)) {
+				bst_unlock(&s->lock);
+				problems +=
+				    bst_problem(true, "canary-corrupted",
+				                "large allocation overflowed", (void *)r->key, 0);
+				bst_lock(&s->lock);
+			}
+		}
+		bst_unlock(&s->lock);
+	}
+	return problems;
 }
 
 void *bst_large_realloc(void *p, size_t size)
@@ -204,11 +361,13 @@ void *bst_large_realloc(void *p, size_t size)
 	shard_t *s = shard_of(k);
 	bst_lock(&s->lock);
 	large_rec_t *rp = find(s, k);
-	if (!rp) {
+	if (!rp || rp->freed) {
 		bst_unlock(&s->lock);
+		if (rp)
+			bst_fatal("double-free", "realloc of a freed large allocation", p, 0);
 		bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate", p, 0);
 	}
-	check_canary(rp);
+	check_canary(rp, BST_KIND_MALLOC);
 	size_t usable = (size + 15) & ~(size_t)15;
 	size_t old_data = rp->map_size - 2 * BST_PAGE, data = data_bytes(usable);
 	if (data <= old_data) {
@@ -221,13 +380,13 @@ void *bst_large_realloc(void *p, size_t size)
 			rp->map_size = data + 2 * BST_PAGE;
 		}
 		rp->usable = usable;
-		write_canary(k, usable);
+		write_canary(rp);
 		bst_unlock(&s->lock);
 		return p;
 	}
 	/* Grow: reserve the new mapping, then move the pages into it. */
 	size_t span = data + 2 * BST_PAGE;
-	char *base = bst_os_reserve(span, BST_PAGE, 0, true);
+	char *base = reserve(span);
 	void *moved = MAP_FAILED;
 	if (base)
 		moved = mremap(p, old_data, data, MREMAP_MAYMOVE | MREMAP_FIXED, base + BST_PAGE);
@@ -248,7 +407,7 @@ void *bst_large_realloc(void *p, size_t size)
 	r.usable = usable;
 	r.map = (uintptr_t)base;
 	r.map_size = span;
-	write_canary(r.key, usable);
+	write_canary(&r);
 	s = shard_of(r.key);
 	bst_lock(&s->lock);
 	bool ok = insert(s, &r);
@@ -260,6 +419,7 @@ void *bst_large_realloc(void *p, size_t size)
 
 void bst_large_lock_all(void)
 {
+	bst_lock(&vmq_lock);
 	for (int i = 0; i < SHARDS; i++)
 		bst_lock(&shards[i].lock);
 }
@@ -268,10 +428,12 @@ void bst_large_unlock_all(void)
 {
 	for (int i = SHARDS; i-- > 0;)
 		bst_unlock(&shards[i].lock);
+	bst_unlock(&vmq_lock);
 }
 
 void bst_large_reset_locks(void)
 {
 	for (int i = 0; i < SHARDS; i++)
 		bst_lock_reset(&shards[i].lock);
+	bst_lock_reset(&vmq_lock);
 }

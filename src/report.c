@@ -44,10 +44,20 @@ static size_t append_dec(char *buf, size_t pos, size_t cap, size_t v)
 	return pos;
 }
 
-void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
+static void write_line(const char *line, size_t n)
 {
-	char line[256];
-	size_t cap = sizeof(line) - 1, n = 0;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(STDERR_FILENO, line + off, n - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+static size_t format(char *line, size_t cap, const char *kind, const char *detail, const void *ptr,
+                     size_t size_class)
+{
+	size_t n = 0;
 	n = append(line, n, cap, "bastion: ");
 	n = append(line, n, cap, kind);
 	n = append(line, n, cap, ": ");
@@ -57,11 +67,36 @@ void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t siz
 	n = append(line, n, cap, " size-class=");
 	n = append_dec(line, n, cap, size_class);
 	line[n++] = '\n';
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(STDERR_FILENO, line + off, n - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	return n;
+}
+
+void bst_warn(const char *kind, const char *msg, const char *detail)
+{
+	char line[256];
+	size_t cap = sizeof(line) - 1, n = 0;
+	n = append(line, n, cap, "bastion: ");
+	n = append(line, n, cap, kind);
+	n = append(line, n, cap, ": ");
+	n = append(line, n, cap, msg);
+	n = append(line, n, cap, " ");
+	n = append(line, n, cap, detail);
+	line[n++] = '\n';
+	write_line(line, n);
+}
+
+size_t bst_problem(bool recoverable, const char *kind, const char *detail, const void *ptr,
+                   size_t size_class)
+{
+	if (!recoverable || bst_g.opt.verify_abort)
+		bst_fatal(kind, detail, ptr, size_class);
+	char line[256];
+	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
+	return 1;
+}
+
+void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
+{
+	char line[256];
+	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
 	abort();
 }

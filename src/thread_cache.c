@@ -51,18 +51,65 @@ static void tcache_setup(bst_tcache_t *tc)
 	}
 	tc->qcount = 0;
 	tc->qbytes = 0;
+	tc->qslots = (uint32_t)bst_g.opt.quarantine_slots;
+	tc->qmax_bytes = (size_t)bst_g.opt.quarantine_bytes;
 	bst_rng_seed(&tc->rng);
+	uint64_t rate = bst_g.opt.sample_rate;
+	tc->sample_left = rate ? 1 + bst_rng_below(&tc->rng, (uint32_t)(2 * rate)) : UINT32_MAX;
 }
+
+bst_rng_t *bst_thread_rng(void)
+{
+	return bst_tc ? &bst_tc->rng : NULL;
+}
+
+/* The shared quarantine: a FIFO of drained batches, bounded in bytes,
+ * between the thread rings and the zones. A chunk that leaves a thread's
+ * ring waits here behind every batch drained before it, by any thread. */
+#define FIFO_BATCHES 1024
+typedef struct {
+	uint32_t n;
+	uint32_t size; /* chunk size of the batch's class */
+	void *p[BST_DRAIN_MAX];
+} batch_t;
+static bst_lock_t fifo_lock;
+static batch_t fifo[FIFO_BATCHES];
+static uint32_t fifo_head, fifo_count; /* fifo lock */
+static size_t fifo_bytes;              /* fifo lock */
 
 static void drain_flush(bst_tcache_t *tc, unsigned cls)
 {
 	/* Empty the buffer before releasing, so that a fork in the middle
 	 * never leaves a full buffer behind. */
-	void *batch[BST_DRAIN_MAX];
-	uint32_t n = tc->drain[cls].count;
-	memcpy(batch, tc->drain[cls].slot, n * sizeof(void *));
+	batch_t in, out;
+	in.n = tc->drain[cls].count;
+	in.size = bst_class_size[cls];
+	memcpy(in.p, tc->drain[cls].slot, in.n * sizeof(void *));
 	tc->drain[cls].count = 0;
-	bst_zone_release(batch, n);
+	if (in.n == 0)
+		return;
+	size_t max = (size_t)bst_g.opt.shared_quarantine_bytes;
+	size_t bytes = (size_t)in.n * in.size;
+	if (max == 0 || bytes > max) {
+		bst_zone_release(in.p, in.n);
+		return;
+	}
+	/* Let out the oldest batches until the new one fits the budget (in
+	 * bytes and in batches), one lock hold per batch released. */
+	bst_lock(&fifo_lock);
+	while (fifo_count == FIFO_BATCHES || fifo_bytes + bytes > max) {
+		out = fifo[fifo_head];
+		fifo_bytes -= (size_t)out.n * out.size;
+		fifo_head = (fifo_head + 1) % FIFO_BATCHES;
+		fifo_count--;
+		bst_unlock(&fifo_lock);
+		bst_zone_release(out.p, out.n);
+		bst_lock(&fifo_lock);
+	}
+	fifo[(fifo_head + fifo_count) % FIFO_BATCHES] = in;
+	fifo_count++;
+	fifo_bytes += bytes;
+	bst_unlock(&fifo_lock);
 }
 
 static void drain_push(bst_tcache_t *tc, void *p, unsigned cls)
@@ -75,13 +122,17 @@ static void drain_push(bst_tcache_t *tc, void *p, unsigned cls)
 void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes)
 {
 	/* Ring full, or over its byte budget: evict random residents. */
-	while (tc->qcount && (tc->qcount == BST_Q_SLOTS || tc->qbytes + bytes > BST_Q_BYTES)) {
+	while (tc->qcount && (tc->qcount >= tc->qslots || tc->qbytes + bytes > tc->qmax_bytes)) {
 		uint32_t j = bst_rng_below(&tc->rng, tc->qcount);
 		void *victim = tc->q[j];
 		tc->q[j] = tc->q[--tc->qcount];
 		const bst_zone_t *z = bst_zone_of(victim);
 		tc->qbytes -= z->size;
 		drain_push(tc, victim, z->cls);
+	}
+	if (tc->qslots == 0 || bytes > tc->qmax_bytes) {
+		drain_push(tc, p, bst_zone_of(p)->cls);
+		return;
 	}
 	tc->q[tc->qcount++] = p;
 	tc->qbytes += bytes;
@@ -206,13 +257,14 @@ void bst_free_slow(void *p, size_t bytes)
 	bst_unlock(&shared_lock);
 }
 
-/* fork: take every lock in the one global order (pool, shared cache, class
- * locks, region, zones by index, large shards) so the child inherits a
+/* fork: take every lock in the one global order (pool, shared cache,
+ * shared FIFO, class locks, region, zones by index, large shards) so the child inherits a
  * consistent heap. */
 void bst_tcache_atfork_prepare(void)
 {
 	bst_lock(&pool_lock);
 	bst_lock(&shared_lock);
+	bst_lock(&fifo_lock);
 	bst_zone_lock_all();
 	bst_large_lock_all();
 }
@@ -221,6 +273,7 @@ void bst_tcache_atfork_parent(void)
 {
 	bst_large_unlock_all();
 	bst_zone_unlock_all();
+	bst_unlock(&fifo_lock);
 	bst_unlock(&shared_lock);
 	bst_unlock(&pool_lock);
 }
@@ -233,6 +286,7 @@ void bst_tcache_atfork_child(void)
 {
 	bst_large_reset_locks();
 	bst_zone_reset_locks();
+	bst_lock_reset(&fifo_lock);
 	bst_lock_reset(&shared_lock);
 	bst_lock_reset(&pool_lock);
 	/* Parent and child must not draw the same random numbers. */

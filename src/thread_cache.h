@@ -8,11 +8,10 @@
 
 #include "internal.h"
 
-#define BST_TC_MAX    32                  /* chunks per bin at most */
-#define BST_TC_BYTES  ((size_t)64 * 1024) /* bytes per bin at most (>= 2 chunks) */
-#define BST_Q_SLOTS   256                 /* quarantine ring slots */
-#define BST_Q_BYTES   ((size_t)1 << 20)   /* quarantined bytes per thread */
-#define BST_DRAIN_MAX 64                  /* chunks released per batch */
+#define BST_TC_MAX      32                  /* chunks per bin at most */
+#define BST_TC_BYTES    ((size_t)64 * 1024) /* bytes per bin at most (>= 2 chunks) */
+#define BST_Q_SLOTS_MAX 4096 /* quarantine ring slots at most (option quarantine_slots) */
+#define BST_DRAIN_MAX   64   /* chunks released per batch */
 
 typedef struct bst_bin {
 	uint32_t count; /* slot[0..count) hold claimed chunks */
@@ -25,9 +24,12 @@ typedef struct bst_tcache {
 	bst_rng_t rng;
 	uint32_t zone[BST_NUM_CLASSES]; /* zone owned per class, index + 1 */
 	uint32_t id;                    /* owner id in zone records, nonzero */
+	uint32_t sample_left;           /* allocations until the next sampled one */
 	uint32_t qcount;                /* q[0..qcount) are quarantined */
 	size_t qbytes;                  /* their chunk sizes added up */
-	void *q[BST_Q_SLOTS];
+	uint32_t qslots;                /* ring size, from the options */
+	size_t qmax_bytes;              /* byte budget, from the options */
+	void *q[BST_Q_SLOTS_MAX];
 	/* Chunks leaving the quarantine wait here, per class, so one release
 	 * batch mostly touches one zone and takes its lock once. */
 	struct {
@@ -46,7 +48,7 @@ void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes);
 /* Puts a freed chunk into the thread's quarantine. */
 static inline void bst_quarantine_push(bst_tcache_t *tc, void *p, size_t bytes)
 {
-	if (bst_likely(tc->qcount < BST_Q_SLOTS && tc->qbytes + bytes <= BST_Q_BYTES)) {
+	if (bst_likely(tc->qcount < tc->qslots && tc->qbytes + bytes <= tc->qmax_bytes)) {
 		tc->q[tc->qcount++] = p;
 		tc->qbytes += bytes;
 		return;

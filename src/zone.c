@@ -27,7 +27,6 @@
 
 #include "internal.h"
 
-struct bst_globals bst_g;
 bst_class_rec_t bst_classes[BST_NUM_CLASSES];
 static bst_lock_t region_lock;
 
@@ -98,7 +97,37 @@ static void avail_set_range(bst_zone_t *z, uint32_t lo, uint32_t hi)
 	}
 }
 
-static void extend_window(bst_zone_t *z)
+/* Value every word of canary chunk q is filled with. */
+static uint64_t canary_chunk_word(const bst_zone_t *z, uintptr_t q)
+{
+	return bst_canary_kind(z, q, BST_KIND_CANARY_CHUNK);
+}
+
+/* Turns available chunk i into a canary chunk: out of the avail set,
+ * state 11, filled with canary words. Zone lock held. */
+static void make_canary_chunk(bst_zone_t *z, uint32_t i)
+{
+	uint64_t bit = 1ull << (i & 63);
+	if (!(z->avail[i >> 6] & bit))
+		return; /* picked twice */
+	z->avail[i >> 6] &= ~bit;
+	z->ncanary++;
+	if (!z->avail[i >> 6])
+		z->summary[i >> 12] &= ~(1ull << ((i >> 6) & 63));
+	atomic_store_explicit(&z->navail,
+	                      atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
+	                      memory_order_relaxed);
+	atomic_fetch_add_explicit(&z->state[i >> 5], (uint64_t)BST_STATE_CANARY << ((i & 31) * 2),
+	                          memory_order_release);
+	uintptr_t q = z->user + (uintptr_t)i * z->size;
+	uint64_t v = canary_chunk_word(z, q);
+	for (uint32_t k = 0; k < z->size / 8; k++)
+		((uint64_t *)q)[k] = v;
+}
+
+/* Exposes the next step of chunks to random picks, scattering canary
+ * chunks (one in opt.canary_chunks, at least one per step) among them. */
+static void extend_window(bst_zone_t *z, bst_rng_t *rng)
 {
 	uint32_t old = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	uint32_t nf = old + window_step(z);
@@ -109,6 +138,12 @@ static void extend_window(bst_zone_t *z)
 	atomic_store_explicit(&z->navail,
 	                      atomic_load_explicit(&z->navail, memory_order_relaxed) + (nf - old),
 	                      memory_order_relaxed);
+	uint64_t every = bst_g.opt.canary_chunks;
+	if (every == 0 || z->cls == 0 || nf - old < 2)
+		return;
+	uint32_t n = (uint32_t)((nf - old) / every);
+	for (uint32_t k = 0; k < (n ? n : 1); k++)
+		make_canary_chunk(z, old + bst_rng_below(rng, nf - old));
 }
 
 /* Removes a random available chunk from z and returns its index. Zone lock
@@ -148,7 +183,7 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 	bst_lock(&z->lock);
 	if (atomic_load_explicit(&z->navail, memory_order_relaxed) < want &&
 	    atomic_load_explicit(&z->frontier, memory_order_relaxed) < z->nchunks)
-		extend_window(z);
+		extend_window(z, rng);
 	while (n < want && atomic_load_explicit(&z->navail, memory_order_relaxed))
 		out[n++] = (void *)(z->user + (uintptr_t)pick_random(z, rng) * z->size);
 	bst_unlock(&z->lock);
@@ -314,20 +349,24 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
 }
 
 /* An empty zone with a wide window gives its pages back and starts again
- * with a small window. Zone lock held. */
+ * with a small window. Zone lock held. Nothing in the zone is live or
+ * claimed, so every state goes back to "never used": the memory now reads
+ * as zero, which is what a never-used chunk holds. Canary chunks are
+ * placed afresh as the window grows again. */
 static void purge_if_worth(bst_zone_t *z)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	if (z->cls == 0 || (size_t)frontier * z->size < PURGE_MIN_BYTES)
 		return;
 	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
+	for (uint32_t w = 0; w < (frontier + 31) / 32; w++)
+		atomic_store_explicit(&z->state[w], 0, memory_order_relaxed);
 	uint32_t nwords = (frontier + 63) >> 6;
 	memset(z->avail, 0, (size_t)nwords * 8);
 	memset(z->summary, 0, ((size_t)nwords + 63) / 64 * 8);
-	uint32_t keep = window_step(z) < z->nchunks ? window_step(z) : z->nchunks;
-	avail_set_range(z, 0, keep);
-	atomic_store_explicit(&z->frontier, keep, memory_order_relaxed);
-	atomic_store_explicit(&z->navail, keep, memory_order_relaxed);
+	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
+	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
+	z->ncanary = 0;
 }
 
 void bst_zone_release(void *const *ptrs, uint32_t n)
@@ -350,7 +389,7 @@ void bst_zone_release(void *const *ptrs, uint32_t n)
 			atomic_store_explicit(&bst_classes[z->cls].hint,
 			                      (uint32_t)(z - bst_g.zones) + 1,
 			                      memory_order_relaxed);
-		if (na == atomic_load_explicit(&z->frontier, memory_order_relaxed))
+		if (na == atomic_load_explicit(&z->frontier, memory_order_relaxed) - z->ncanary)
 			purge_if_worth(z);
 	}
 	if (held)
@@ -385,4 +424,86 @@ void bst_zone_reset_locks(void)
 	bst_lock_reset(&region_lock);
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
 		bst_lock_reset(&bst_classes[c].lock);
+}
+
+/* ---- checks of chunks that are not live ---- */
+
+static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
+{
+	uint64_t t;
+	memcpy(&t, (const void *)(q + z->size - BST_CANARY_SIZE), sizeof(t));
+	return t;
+}
+
+/* Checks non-live chunk j: a freed chunk keeps its canary, a canary chunk
+ * its canary words, a never-used chunk inside the window reads as zero.
+ * Returns problems found (0 or 1; fatal unless recoverable reporting). */
+static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
+{
+	unsigned st = bst_state_get(z, j);
+	uintptr_t q = z->user + (uintptr_t)j * z->size;
+	uint64_t t = tail_of(z, q);
+	bool ok = true;
+	if (st == BST_STATE_USED) {
+		return 0;
+	} else if (st == BST_STATE_FREED) {
+		ok = t == bst_canary_value(z, q);
+		for (uint32_t k = 0; ok && full && k < z->size / 8 - 1; k++)
+			ok = ((const uint64_t *)q)[k] == 0 || !bst_g.opt.wipe;
+	} else if (st == BST_STATE_CANARY) {
+		uint64_t v = canary_chunk_word(z, q);
+		ok = t == v;
+		for (uint32_t k = 0; ok && full && k < z->size / 8; k++)
+			ok = ((const uint64_t *)q)[k] == v;
+	} else if (j < atomic_load_explicit(&z->frontier, memory_order_relaxed)) {
+		ok = t == 0;
+	}
+	/* The state may have changed while we looked (a chunk handed out or
+	 * freed by another thread): only a stable state is a finding. */
+	if (ok || bst_state_get(z, j) != st)
+		return 0;
+	return bst_problem(true,
+	                   st == BST_STATE_FREED && t == bst_canary_value(z, q)
+	                       ? "write-after-free"
+	                       : "canary-corrupted",
+	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
+	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
+	                                            : "never-used chunk was overwritten",
+	                   (void *)q, z->size);
+}
+
+void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
+{
+	if (i > 0)
+		check_idle_chunk(z, i - 1, false);
+	if (i + 1 < z->nchunks)
+		check_idle_chunk(z, i + 1, false);
+}
+
+size_t bst_zone_verify(void)
+{
+	size_t problems = 0;
+	for (uint32_t zi = 0; zi < bst_g.nzones; zi++) {
+		bst_zone_t *z = &bst_g.zones[zi];
+		if (!atomic_load_explicit(&z->active, memory_order_acquire) || z->cls == 0)
+			continue;
+		uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+		for (uint32_t j = 0; j < frontier; j++) {
+			uintptr_t q = z->user + (uintptr_t)j * z->size;
+			if (bst_state_get(z, j) != BST_STATE_USED) {
+				problems += check_idle_chunk(z, j, true);
+				continue;
+			}
+			uint64_t t = tail_of(z, q);
+			bool ok = false;
+			for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
+				ok |= t == bst_canary_kind(z, q, kind);
+			if (!ok && bst_state_get(z, j) == BST_STATE_USED)
+				problems +=
+				    bst_problem(true, "canary-corrupted",
+				                "live chunk overflowed past its usable size",
+				                (void *)q, z->size);
+		}
+	}
+	return problems;
 }

@@ -278,8 +278,10 @@ int main(int argc, char **argv)
 	const char *rss_mb = getenv("BST_TEST_RSS_MB");
 	long rss_limit_kb = (rss_mb ? atol(rss_mb) : 32) * 1024;
 	CHECK(after.rss_kb - before.rss_kb < rss_limit_kb);
-	/* Each leaked cache would be a mapping of its own. */
-	CHECK(after.maps - before.maps < 200);
+	/* Each leaked cache would be a mapping of its own (10,000). Freed
+	 * large and sampled blocks held in the virtual-memory quarantine
+	 * account for a few hundred. */
+	CHECK(after.maps - before.maps < 1000);
 	CHECK(atomic_load(&failures) == 0);
 	CHECK_DONE();
 }

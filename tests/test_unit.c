@@ -104,9 +104,9 @@ static void test_zone_lookup(void)
 	CHECK(bst_zone_of((void *)(bst_g.region + bst_g.region_size)) == NULL);
 	void *big = bastion_malloc(1 << 20);
 	CHECK(bst_zone_of(big) == NULL);
-	size_t u = 0;
-	CHECK(bst_large_usable(big, &u) && u >= 1 << 20);
-	CHECK(!bst_large_usable(&local, &u));
+	bst_large_info_t info;
+	CHECK(bst_large_info(big, &info) && info.usable >= 1 << 20);
+	CHECK(!bst_large_info(&local, &info));
 	bastion_free(big);
 	bastion_free(p);
 }
