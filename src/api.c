@@ -186,25 +186,30 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
 static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 {
 	uint32_t i = chunk_of(z, p);
-	/* One fetch_sub moves 10 to 01. Any other old state is reported and
-	 * the process ends, so the damage a wrong subtraction does to the word
-	 * is never seen. Two threads freeing one chunk: one sees 10, the other
-	 * 01. */
 	unsigned shift = (i & 31) * 2;
-	uint64_t old = atomic_fetch_sub_explicit(&z->state[i >> 5], (uint64_t)1 << shift,
-	                                         memory_order_acq_rel);
-	unsigned st = (unsigned)(old >> shift) & 3;
+	/* Validate, wipe and re-tag the chunk while it is still live, so that
+	 * anyone who sees it freed (a neighbour check in another thread) sees
+	 * it wiped with the freed-chunk canary. */
+	unsigned st = bst_state_get(z, i);
 	if (bst_unlikely(st != BST_STATE_USED))
 		bad_state(z, p, st);
 	if (bst_likely(z->cls != 0)) {
 		check_canary(z, p, kind);
-		if (bst_g.opt.neighbour_checks)
-			bst_check_neighbours(z, i);
 		if (bst_g.opt.wipe)
 			memset(p, 0, z->size - BST_CANARY_SIZE);
-		/* Freed chunks all carry the malloc-kind canary. */
 		*canary_slot(z, p) = bst_canary_value(z, (uintptr_t)p);
 	}
+	/* The state change is the authority: one fetch_sub moves 10 to 01, and
+	 * of two threads freeing one chunk only one sees 10. The other is
+	 * reported, and the process ends before anyone sees what the wrong
+	 * subtraction did to the word. */
+	uint64_t old = atomic_fetch_sub_explicit(&z->state[i >> 5], (uint64_t)1 << shift,
+	                                         memory_order_acq_rel);
+	st = (unsigned)(old >> shift) & 3;
+	if (bst_unlikely(st != BST_STATE_USED))
+		bad_state(z, p, st);
+	if (bst_likely(z->cls != 0) && bst_g.opt.neighbour_checks)
+		bst_check_neighbours(z, i);
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->size);
