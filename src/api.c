@@ -135,9 +135,10 @@ static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 	return p;
 }
 
-static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind, bool *zeroed);
+static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned kind, bool *zeroed);
 
-BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n, unsigned kind, bool *zeroed)
+BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n, size_t align, unsigned kind,
+                                           bool *zeroed)
 {
 	*zeroed = false;
 	if (!bst_ready() && !bst_ensure_init()) {
@@ -146,9 +147,15 @@ BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n, unsigned kind
 			errno = ENOMEM;
 		return b;
 	}
-	void *p = bst_malloc_slow(cls);
+	if (bst_tcache_refill(cls))
+		return small_alloc(cls, n, align, kind, zeroed);
+	if (bst_tc)
+		return NULL; /* out of memory */
+	void *p = bst_malloc_shared(cls);
 	return p ? hand_out(p, cls, kind, zeroed) : NULL;
 }
+
+static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind, bool *zeroed);
 
 static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned kind, bool *zeroed)
 {
@@ -161,7 +168,7 @@ static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned k
 			return hand_out(b->slot[--b->count], cls, kind, zeroed);
 		}
 	}
-	return small_alloc_slow(cls, n, kind, zeroed);
+	return small_alloc_slow(cls, n, align, kind, zeroed);
 }
 
 /* A sampled allocation: its own page, ending right at a guard page, so an
@@ -170,9 +177,8 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
                                         bool *zeroed)
 {
 	bst_tcache_t *tc = bst_tc;
-	uint64_t rate = bst_g.opt.sample_rate;
-	tc->sample_left = rate ? 1 + bst_rng_below(&tc->rng, (uint32_t)(2 * rate)) : UINT32_MAX;
-	if (rate && cls != 0 && n <= BST_PAGE && align <= BST_PAGE) {
+	tc->sample_left = bst_sample_countdown(&tc->rng);
+	if (bst_g.opt.sample_rate && cls != 0 && n <= BST_PAGE && align <= BST_PAGE) {
 		void *p = bst_large_alloc(n, align, kind, BST_LARGE_SAMPLED);
 		if (p) {
 			*zeroed = true;

@@ -33,8 +33,8 @@ extern void _ZNSt9bad_allocD1Ev(void *) __attribute__((weak));
 BST_NORETURN BST_COLD static void throw_bad_alloc(void)
 {
 	if (!__cxa_allocate_exception || !__cxa_throw || !_ZTISt9bad_alloc || !_ZTVSt9bad_alloc)
-		bst_fatal("out-of-memory", "operator new failed and no C++ runtime can throw",
-		          NULL, 0);
+		bst_fatal("out-of-memory", "operator new failed and no C++ runtime can throw", NULL,
+		          0);
 	void **e = __cxa_allocate_exception(sizeof(void *));
 	*e = _ZTVSt9bad_alloc + 2 * sizeof(void *); /* the object's vtable pointer */
 	__cxa_throw(e, _ZTISt9bad_alloc, _ZNSt9bad_allocD1Ev);
@@ -67,17 +67,37 @@ static size_t check_align(size_t align)
 	return align;
 }
 
-#define NEW BST_KIND_NEW
+#define NEW     BST_KIND_NEW
 #define NEW_ARR BST_KIND_NEW_ARRAY
-#define API BST_EXPORT
+#define API     BST_EXPORT
 
 /* operator new / new[] */
-API void *_Znwm(size_t n) { return new_impl(n, 0, NEW, false); }
-API void *_Znam(size_t n) { return new_impl(n, 0, NEW_ARR, false); }
-API void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt) { (void)nt; return new_impl(n, 0, NEW, true); }
-API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt) { (void)nt; return new_impl(n, 0, NEW_ARR, true); }
-API void *_ZnwmSt11align_val_t(size_t n, size_t a) { return new_impl(n, check_align(a), NEW, false); }
-API void *_ZnamSt11align_val_t(size_t n, size_t a) { return new_impl(n, check_align(a), NEW_ARR, false); }
+API void *_Znwm(size_t n)
+{
+	return new_impl(n, 0, NEW, false);
+}
+API void *_Znam(size_t n)
+{
+	return new_impl(n, 0, NEW_ARR, false);
+}
+API void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
+{
+	(void)nt;
+	return new_impl(n, 0, NEW, true);
+}
+API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
+{
+	(void)nt;
+	return new_impl(n, 0, NEW_ARR, true);
+}
+API void *_ZnwmSt11align_val_t(size_t n, size_t a)
+{
+	return new_impl(n, check_align(a), NEW, false);
+}
+API void *_ZnamSt11align_val_t(size_t n, size_t a)
+{
+	return new_impl(n, check_align(a), NEW_ARR, false);
+}
 API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void *nt)
 {
 	(void)nt;
@@ -90,16 +110,48 @@ API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void *nt)
 }
 
 /* operator delete / delete[] */
-API void _ZdlPv(void *p) { bst_dealloc(p, NEW, false, 0, 0); }
-API void _ZdaPv(void *p) { bst_dealloc(p, NEW_ARR, false, 0, 0); }
-API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) { (void)nt; bst_dealloc(p, NEW, false, 0, 0); }
-API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt) { (void)nt; bst_dealloc(p, NEW_ARR, false, 0, 0); }
-API void _ZdlPvm(void *p, size_t n) { bst_dealloc(p, NEW, true, 0, n); }
-API void _ZdaPvm(void *p, size_t n) { bst_dealloc(p, NEW_ARR, true, 0, n); }
-API void _ZdlPvSt11align_val_t(void *p, size_t a) { bst_dealloc(p, NEW, false, a, 0); }
-API void _ZdaPvSt11align_val_t(void *p, size_t a) { bst_dealloc(p, NEW_ARR, false, a, 0); }
-API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t a) { bst_dealloc(p, NEW, true, a, n); }
-API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t a) { bst_dealloc(p, NEW_ARR, true, a, n); }
+API void _ZdlPv(void *p)
+{
+	bst_dealloc(p, NEW, false, 0, 0);
+}
+API void _ZdaPv(void *p)
+{
+	bst_dealloc(p, NEW_ARR, false, 0, 0);
+}
+API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
+{
+	(void)nt;
+	bst_dealloc(p, NEW, false, 0, 0);
+}
+API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
+{
+	(void)nt;
+	bst_dealloc(p, NEW_ARR, false, 0, 0);
+}
+API void _ZdlPvm(void *p, size_t n)
+{
+	bst_dealloc(p, NEW, true, 0, n);
+}
+API void _ZdaPvm(void *p, size_t n)
+{
+	bst_dealloc(p, NEW_ARR, true, 0, n);
+}
+API void _ZdlPvSt11align_val_t(void *p, size_t a)
+{
+	bst_dealloc(p, NEW, false, a, 0);
+}
+API void _ZdaPvSt11align_val_t(void *p, size_t a)
+{
+	bst_dealloc(p, NEW_ARR, false, a, 0);
+}
+API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t a)
+{
+	bst_dealloc(p, NEW, true, a, n);
+}
+API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t a)
+{
+	bst_dealloc(p, NEW_ARR, true, a, n);
+}
 API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t a, const void *nt)
 {
 	(void)nt;

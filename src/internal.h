@@ -311,10 +311,16 @@ void bst_large_reset_locks(void);
 /* ---- thread_cache.c ---- */
 /* The calling thread's generator, or NULL if it has no cache. */
 bst_rng_t *bst_thread_rng(void);
-/* A claimed chunk of class cls when the thread's bin is empty (refills it,
- * creating the thread's cache first if needed), or NULL with errno ENOMEM.
- * The caller hands it out. */
-void *bst_malloc_slow(unsigned cls);
+/* Makes the calling thread's bin of class cls non-empty, creating the
+ * thread's cache first if needed. False if the thread has no cache (it is
+ * exiting) or memory is exhausted (errno ENOMEM). */
+bool bst_tcache_refill(unsigned cls);
+/* A claimed chunk of class cls from the shared cache (threads without a
+ * cache), or NULL with errno ENOMEM. The caller hands it out. */
+void *bst_malloc_shared(unsigned cls);
+/* Allocations until the next sampled one (UINT32_MAX when sampling is
+ * off). */
+uint32_t bst_sample_countdown(bst_rng_t *rng);
 /* A free from a thread without a cache: makes one, or uses the shared
  * quarantine when the thread is exiting. */
 void bst_free_slow(void *p, size_t bytes);

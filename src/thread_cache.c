@@ -54,8 +54,7 @@ static void tcache_setup(bst_tcache_t *tc)
 	tc->qslots = (uint32_t)bst_g.opt.quarantine_slots;
 	tc->qmax_bytes = (size_t)bst_g.opt.quarantine_bytes;
 	bst_rng_seed(&tc->rng);
-	uint64_t rate = bst_g.opt.sample_rate;
-	tc->sample_left = rate ? 1 + bst_rng_below(&tc->rng, (uint32_t)(2 * rate)) : UINT32_MAX;
+	tc->sample_left = bst_sample_countdown(&tc->rng);
 }
 
 bst_rng_t *bst_thread_rng(void)
@@ -222,25 +221,38 @@ static bool refill(bst_tcache_t *tc, unsigned cls)
 	return b->count != 0;
 }
 
-void *bst_malloc_slow(unsigned cls)
+bool bst_tcache_refill(unsigned cls)
 {
 	bst_tcache_t *tc = bst_tc;
 	if (!tc && tc_state == 0)
 		tc = tcache_create();
+	if (!tc)
+		return false;
+	if (tc->bins[cls].count || refill(tc, cls))
+		return true;
+	errno = ENOMEM;
+	return false;
+}
+
+void *bst_malloc_shared(unsigned cls)
+{
 	void *p = NULL;
-	if (tc) {
-		if (tc->bins[cls].count || refill(tc, cls))
-			p = tc->bins[cls].slot[--tc->bins[cls].count];
-	} else {
-		bst_lock(&shared_lock);
-		bst_bin_t *b = &shared_tc.bins[cls];
-		if (b->count || refill(&shared_tc, cls))
-			p = b->slot[--b->count];
-		bst_unlock(&shared_lock);
-	}
+	bst_lock(&shared_lock);
+	bst_bin_t *b = &shared_tc.bins[cls];
+	if (b->count || refill(&shared_tc, cls))
+		p = b->slot[--b->count];
+	bst_unlock(&shared_lock);
 	if (!p)
 		errno = ENOMEM;
 	return p;
+}
+
+uint32_t bst_sample_countdown(bst_rng_t *rng)
+{
+	/* Uniform in [1, 2 * rate - 1]: mean rate, and rate 1 samples every
+	 * allocation. */
+	uint64_t rate = bst_g.opt.sample_rate;
+	return rate ? 1 + bst_rng_below(rng, (uint32_t)(2 * rate - 1)) : UINT32_MAX;
 }
 
 void bst_free_slow(void *p, size_t bytes)
