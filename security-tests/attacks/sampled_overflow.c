@@ -1,0 +1,36 @@
+/*
+ * Sampled guarded allocations catch a one-byte overflow at once: with
+ * BASTION_OPTIONS=sample_rate=1 every small allocation sits on its own page
+ * and ends right at a guard page, so writing the byte just past
+ * malloc_usable_size faults immediately (not only at free, as the canary
+ * would). The program re-executes itself with that option if it is not
+ * set yet (other allocators ignore it).
+ *
+ * EXPECT: segv
+ */
+#define _GNU_SOURCE
+#include "attack.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#define OPTIONS "sample_rate=1"
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	const char *o = getenv("BASTION_OPTIONS");
+	if (!o || strcmp(o, OPTIONS) != 0) {
+		setenv("BASTION_OPTIONS", OPTIONS, 1);
+		execv("/proc/self/exe", argv);
+		perror("execv /proc/self/exe");
+		return 2;
+	}
+	char *p = escape(malloc(40));
+	if (!p)
+		return 2;
+	size_t u = malloc_usable_size(p);
+	memset(p, 'a', u);
+	((volatile char *)p)[u] = 'X'; /* the bug: one byte too many */
+	attack_won("a one-byte overflow of a sampled allocation did not fault");
+}

@@ -1,0 +1,110 @@
+/*
+ * Unsorted-bin / unlink attack (glibc technique): a chunk too big for the
+ * tcache is freed, then the dangling pointer overwrites its fd and bk words
+ * with addresses around a global (fd = &target - 3 words, bk = &target - 2
+ * words). An allocator that keeps doubly linked free lists inside freed
+ * chunks then performs attacker-directed writes when it unlinks the chunk,
+ * or hands out the global. bastion keeps no list in freed chunks and checks
+ * their zero wipe on reuse, so the write is reported when the chunk comes
+ * back.
+ *
+ * EXPECT: abort:write-after-free
+ *
+ * Making the chunk come back deterministically (see write_after_free_small.c
+ * for the numbers): FLUSH rounds of same-class malloc/free interleaved with
+ * 60000-byte malloc/free push it out of the per-thread ring (p of staying
+ * < 1e-100), through its class's drain batch and the shared 8 MiB FIFO;
+ * then HOLD_ZONES zones' worth of the class are allocated without freeing,
+ * which takes every chunk of the class's only zone. A sampled guarded
+ * allocation would make the write fault; the program then retries with
+ * another chunk (4 tries: p < 1e-14).
+ */
+#define _GNU_SOURCE
+#include "attack.h"
+
+#include <malloc.h>
+#include <setjmp.h>
+#include <signal.h>
+
+#define SIZE       2000 /* above glibc's tcache and fastbin sizes */
+#define FLUSH      4000
+#define FLUSH_BIG  60000
+#define HOLD_ZONES 3
+#define ZONE_BYTES ((size_t)4 << 20)
+
+static uint64_t target[8] __attribute__((aligned(64)));
+
+static sigjmp_buf fault_env;
+
+static void on_fault(int sig)
+{
+	(void)sig;
+	siglongjmp(fault_env, 1);
+}
+
+/* Stores a and b at dst[0] and dst[1]; returns 0 if a store faulted. */
+__attribute__((noinline)) static int try_store2(volatile uint64_t *dst, uint64_t a, uint64_t b)
+{
+	struct sigaction sa, old_segv, old_bus;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	volatile int ok = 0;
+	if (sigsetjmp(fault_env, 1) == 0) {
+		dst[0] = a;
+		dst[1] = b;
+		ok = 1;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return ok;
+}
+
+static void check(const void *q)
+{
+	const char *c = q, *t = (const char *)target;
+	if (c >= t && c < t + sizeof(target))
+		attack_won("malloc returned the address of a global (forged bin links)");
+	if (target[0] || target[1] || target[2] || target[3])
+		attack_won("the allocator wrote through forged fd/bk pointers into a global");
+}
+
+int main(void)
+{
+	size_t usable = 0;
+	int stored = 0;
+	for (int attempt = 0; attempt < 4 && !stored; attempt++) {
+		char *p = escape(malloc(SIZE));
+		void *fence = escape(malloc(SIZE)); /* keeps p away from glibc's top chunk */
+		if (!p || !fence)
+			return 2;
+		char *dangling = escape(p);
+		usable = malloc_usable_size(p);
+		free(p);
+		/* The bug: forged fd and bk in the freed chunk. */
+		stored = try_store2((volatile uint64_t *)dangling, (uint64_t)(uintptr_t)target - 24,
+		                    (uint64_t)(uintptr_t)target - 16);
+	}
+	if (!stored) {
+		raise(SIGSEGV); /* every try faulted: the allocator defends so */
+		return 3;
+	}
+
+	for (int i = 0; i < FLUSH; i++) {
+		void *q = escape(malloc(SIZE));
+		check(q);
+		free(q);
+		free(escape(malloc(FLUSH_BIG)));
+	}
+	size_t hold = HOLD_ZONES * (ZONE_BYTES / (usable + 8));
+	void **kept = malloc(hold * sizeof(void *));
+	if (!kept)
+		return 2;
+	for (size_t i = 0; i < hold; i++) {
+		kept[i] = escape(malloc(SIZE));
+		check(kept[i]);
+	}
+	attack_won("the freed chunk with forged fd/bk was handed out again without a report");
+}
