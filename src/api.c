@@ -84,8 +84,7 @@ static inline void check_canary(const bst_zone_t *z, const void *p, unsigned kin
 {
 	if (z->cls == 0)
 		return;
-	uint64_t c;
-	memcpy(&c, canary_slot(z, p), sizeof(c));
+	uint64_t c = bst_tail_load(canary_slot(z, p));
 	if (bst_unlikely(c != bst_canary_kind(z, (uintptr_t)p, kind)))
 		bad_canary(z, p, c);
 }
@@ -126,11 +125,11 @@ static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 			if (bst_unlikely(!all_zero(p, z->size - BST_CANARY_SIZE)))
 				bad_wipe(z, p);
 			*zeroed = true;
-		} else if (st == BST_STATE_NEVER && bst_unlikely(*slot != 0)) {
+		} else if (st == BST_STATE_NEVER && bst_unlikely(bst_tail_load(slot) != 0)) {
 			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
 			          z->size);
 		}
-		*slot = bst_canary_kind(z, (uintptr_t)p, kind);
+		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
 	}
 	return p;
 }
@@ -203,7 +202,7 @@ static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 		check_canary(z, p, kind);
 		if (bst_g.opt.wipe)
 			memset(p, 0, z->size - BST_CANARY_SIZE);
-		*canary_slot(z, p) = bst_canary_value(z, (uintptr_t)p);
+		bst_tail_store(canary_slot(z, p), bst_canary_value(z, (uintptr_t)p));
 	}
 	/* The state change is the authority: one fetch_sub moves 10 to 01, and
 	 * of two threads freeing one chunk only one sees 10. The other is

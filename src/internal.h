@@ -107,6 +107,7 @@ typedef struct bst_zone {
 	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
 	_Atomic uint32_t owner;    /* id of the one thread cache refilling here */
 	uint32_t ncanary;          /* canary chunks in the window (zone lock) */
+	uint32_t purge_mark;       /* navail at the last page purge or low point */
 	uint64_t magic;            /* (2^40 / size) + 1: division by multiply */
 	uintptr_t user;            /* start of the user area */
 	_Atomic uint64_t *state;   /* 2 bits per chunk, atomic updates */
@@ -218,6 +219,18 @@ static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigne
 static inline uint64_t bst_canary_value(const bst_zone_t *z, uintptr_t p)
 {
 	return bst_canary_kind(z, p, BST_KIND_MALLOC);
+}
+
+/* A chunk's last 8 bytes (its canary) are read by neighbour checks in
+ * other threads while the owner writes them: relaxed atomics, plain moves
+ * on x86. The state word's release/acquire orders them. */
+static inline uint64_t bst_tail_load(const void *slot)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)slot, memory_order_relaxed);
+}
+static inline void bst_tail_store(void *slot, uint64_t v)
+{
+	atomic_store_explicit((_Atomic uint64_t *)slot, v, memory_order_relaxed);
 }
 
 static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)

@@ -117,12 +117,14 @@ static void make_canary_chunk(bst_zone_t *z, uint32_t i)
 	atomic_store_explicit(&z->navail,
 	                      atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
 	                      memory_order_relaxed);
-	atomic_fetch_add_explicit(&z->state[i >> 5], (uint64_t)BST_STATE_CANARY << ((i & 31) * 2),
-	                          memory_order_release);
+	/* Fill first, then publish the state (release): whoever sees state 11
+	 * sees the canary words. */
 	uintptr_t q = z->user + (uintptr_t)i * z->size;
 	uint64_t v = canary_chunk_word(z, q);
 	for (uint32_t k = 0; k < z->size / 8; k++)
-		((uint64_t *)q)[k] = v;
+		bst_tail_store((void *)(q + 8 * (uintptr_t)k), v);
+	atomic_fetch_add_explicit(&z->state[i >> 5], (uint64_t)BST_STATE_CANARY << ((i & 31) * 2),
+	                          memory_order_release);
 }
 
 /* Exposes the next step of chunks to random picks, scattering canary
@@ -148,15 +150,14 @@ static void extend_window(bst_zone_t *z, bst_rng_t *rng)
 
 /* Removes a random available chunk from z and returns its index. Zone lock
  * held, navail > 0. The word is drawn uniformly over the window; the first
- * nonempty word from there (found through the summary) gives a bit chosen
- * by a random rotation. */
+ * nonempty word from there (found through the summary) gives a uniformly
+ * random one of its set bits. */
 static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	uint32_t nwords = (frontier + 63) >> 6, nsum = (nwords + 63) >> 6;
 	uint32_t r = bst_rng_u32(rng);
 	uint32_t w = (uint32_t)(((uint64_t)r * nwords) >> 32); /* from the high bits */
-	unsigned rot = r & 63;                                 /* from the low bits */
 	uint32_t sw = w >> 6;
 	uint64_t m = z->summary[sw] & (~0ull << (w & 63));
 	while (!m) {
@@ -165,8 +166,13 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	}
 	uint32_t wi = sw * 64 + (uint32_t)__builtin_ctzll(m);
 	uint64_t word = z->avail[wi];
-	uint64_t rotated = rot ? (word >> rot) | (word << (64 - rot)) : word;
-	unsigned b = ((unsigned)__builtin_ctzll(rotated) + rot) & 63;
+	/* A uniformly random set bit of the word. Taking the first set bit
+	 * after a random rotation favoured the chunk right after a taken one
+	 * (one step in 16 was exactly -1 chunk). */
+	uint64_t pick = word;
+	for (uint32_t k = bst_rng_below(rng, (uint32_t)__builtin_popcountll(word)); k; k--)
+		pick &= pick - 1;
+	unsigned b = (unsigned)__builtin_ctzll(pick);
 	word &= ~(1ull << b);
 	z->avail[wi] = word;
 	if (!word)
@@ -186,6 +192,9 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 		extend_window(z, rng);
 	while (n < want && atomic_load_explicit(&z->navail, memory_order_relaxed))
 		out[n++] = (void *)(z->user + (uintptr_t)pick_random(z, rng) * z->size);
+	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
+	if (na < z->purge_mark)
+		z->purge_mark = na;
 	bst_unlock(&z->lock);
 	return n;
 }
@@ -358,16 +367,77 @@ static void purge_if_worth(bst_zone_t *z)
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	if (z->cls == 0 || (size_t)frontier * z->size < PURGE_MIN_BYTES)
 		return;
-	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
 	for (uint32_t w = 0; w < (frontier + 31) / 32; w++)
 		atomic_store_explicit(&z->state[w], 0, memory_order_relaxed);
+	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
 	uint32_t nwords = (frontier + 63) >> 6;
 	memset(z->avail, 0, (size_t)nwords * 8);
 	memset(z->summary, 0, ((size_t)nwords + 63) / 64 * 8);
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	z->ncanary = 0;
+	z->purge_mark = 0;
 }
+
+/* Moves chunks [a, b) (available, so not live and not claimed) back to
+ * "never used": their memory has just been purged or is about to read as
+ * zero. One atomic AND per state word. Zone lock held. */
+static void states_to_never(bst_zone_t *z, uint32_t a, uint32_t b)
+{
+	while (a < b) {
+		uint32_t w = a >> 5, lo = a & 31, n = b - a < 32 - lo ? b - a : 32 - lo;
+		uint64_t mask = (n == 32 ? ~0ull : ((1ull << (2 * n)) - 1)) << (2 * lo);
+		atomic_fetch_and_explicit(&z->state[w], ~mask, memory_order_relaxed);
+		a += n;
+	}
+}
+
+/* Index of the first chunk at or after i whose avail bit equals want, or
+ * end. */
+static uint32_t next_avail(const bst_zone_t *z, uint32_t i, uint32_t end, bool want)
+{
+	while (i < end) {
+		uint64_t w = want ? z->avail[i >> 6] : ~z->avail[i >> 6];
+		w &= ~0ull << (i & 63);
+		if (w) {
+			uint32_t j = (i & ~63u) + (uint32_t)__builtin_ctzll(w);
+			return j < end ? j : end;
+		}
+		i = (i & ~63u) + 64;
+	}
+	return end;
+}
+
+/* Gives back every whole page covered by a run of available chunks, so a
+ * zone that was busy once does not keep its peak footprint for ever (a
+ * thread's bin keeps a few chunks claimed, so the zone may never be empty
+ * again). Chunks whose tails lie in a purged page read as zero now and go
+ * back to "never used". Zone lock held. */
+static void purge_free_pages(bst_zone_t *z)
+{
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	for (uint32_t a = next_avail(z, 0, frontier, true); a < frontier;) {
+		uint32_t b = next_avail(z, a, frontier, false);
+		uintptr_t lo = (z->user + (uintptr_t)a * z->size + BST_PAGE - 1) & ~(BST_PAGE - 1);
+		uintptr_t hi = (z->user + (uintptr_t)b * z->size) & ~(BST_PAGE - 1);
+		if (hi > lo) {
+			/* Chunks j with lo <= tail(j) < hi, tail(j) = (j + 1) * size - 8
+			 * from the zone start; states first, so a concurrent neighbour
+			 * check never sees a freed chunk whose tail reads zero. */
+			uintptr_t off_lo = lo - z->user + BST_CANARY_SIZE;
+			uintptr_t off_hi = hi - z->user + BST_CANARY_SIZE;
+			uint32_t j0 = (uint32_t)((off_lo + z->size - 1) / z->size) - 1;
+			uint32_t j1 = (uint32_t)((off_hi + z->size - 1) / z->size) - 1;
+			states_to_never(z, j0 < a ? a : j0, j1 > b ? b : j1);
+			bst_os_purge((void *)lo, hi - lo);
+		}
+		a = next_avail(z, b, frontier, true);
+	}
+}
+
+/* Page purging waits until this many bytes of chunks have become available
+ * since the last purge (or since the low point of the available set). */
+#define PURGE_PAGES_MIN_BYTES ((size_t)1 << 20)
 
 void bst_zone_release(void *const *ptrs, uint32_t n)
 {
@@ -388,9 +458,18 @@ void bst_zone_release(void *const *ptrs, uint32_t n)
 		if (na == 1)
 			atomic_store_explicit(&bst_classes[z->cls].hint,
 			                      (uint32_t)(z - bst_g.zones) + 1,
-			                      memory_order_relaxed);
-		if (na == atomic_load_explicit(&z->frontier, memory_order_relaxed) - z->ncanary)
+			                      memory_order_release);
+		uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+		if (na == frontier - z->ncanary) {
 			purge_if_worth(z);
+		} else if (z->cls != 0 &&
+		           (size_t)(na - z->purge_mark) * z->size >=
+		               (PURGE_PAGES_MIN_BYTES > (size_t)frontier / 4 * z->size
+		                    ? PURGE_PAGES_MIN_BYTES
+		                    : (size_t)frontier / 4 * z->size)) {
+			purge_free_pages(z);
+			z->purge_mark = na;
+		}
 	}
 	if (held)
 		bst_unlock(&held->lock);
@@ -430,9 +509,7 @@ void bst_zone_reset_locks(void)
 
 static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
 {
-	uint64_t t;
-	memcpy(&t, (const void *)(q + z->size - BST_CANARY_SIZE), sizeof(t));
-	return t;
+	return bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE));
 }
 
 /* Checks non-live chunk j: a freed chunk keeps its canary, a canary chunk
@@ -456,7 +533,9 @@ static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
 		for (uint32_t k = 0; ok && full && k < z->size / 8; k++)
 			ok = ((const uint64_t *)q)[k] == v;
 	} else if (j < atomic_load_explicit(&z->frontier, memory_order_relaxed)) {
-		ok = t == 0;
+		/* Zero, or (while a purge runs in another thread) what the chunk
+		 * held before: values only the zone's secret gives. */
+		ok = t == 0 || t == bst_canary_value(z, q) || t == canary_chunk_word(z, q);
 	}
 	/* The state may have changed while we looked (a chunk handed out or
 	 * freed by another thread): only a stable state is a finding. */

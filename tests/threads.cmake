@@ -45,3 +45,9 @@ if(NOT CMAKE_C_FLAGS MATCHES "sanitize=thread")
   bst_test(test_purge SOURCES test_purge.c LIBS bastion_prefixed Threads::Threads)
   set_tests_properties(test_purge PROPERTIES TIMEOUT 120)
 endif()
+
+# Quarantine budgets hold (peak resident size) under a size-ascending
+# malloc/free pattern. Sanitizer shadow memory distorts the resident size.
+if(NOT BST_THR_SANITIZED)
+  bst_test(test_quarantine SOURCES test_quarantine.c LIBS bastion_prefixed)
+endif()
