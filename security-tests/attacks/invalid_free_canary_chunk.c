@@ -1,0 +1,56 @@
+/*
+ * Free of a canary chunk. bastion scatters never-allocated canary chunks
+ * through every zone; an attacker who finds one (it is the only chunk
+ * filled with one repeated nonzero word) and frees it must be stopped, or
+ * the allocator would later hand it out and lose the tripwire.
+ *
+ * Deterministic under bastion: a 40000-byte request uses 40960-byte
+ * chunks; the zone's first window is 64 chunks and holds at least one
+ * canary chunk, so scanning those 64 chunks from the 4 MiB-aligned zone
+ * start always finds one. The block we scan from must be a zone chunk (a
+ * sampled block is not at a multiple of the chunk size from the slot
+ * start), so we allocate until one is. Under other allocators nothing
+ * matches and the attack cannot be tried: that is reported as a miss.
+ *
+ * EXPECT: abort:invalid-free
+ */
+#include <stdbool.h>
+#include <malloc.h>
+
+#include "attack.h"
+
+#define SLOT ((uintptr_t)4 << 20)
+
+static bool canary_like(const uint64_t *w, size_t words)
+{
+	if (w[0] == 0)
+		return false;
+	for (size_t k = 1; k < words; k++)
+		if (w[k] != w[0])
+			return false;
+	return true;
+}
+
+int main(void)
+{
+	char *p = NULL;
+	size_t chunk = 0;
+	for (int tries = 0; tries < 16 && !p; tries++) {
+		char *q = malloc(40000);
+		chunk = malloc_usable_size(q) + 8;
+		if (((uintptr_t)q & (SLOT - 1)) % chunk == 0)
+			p = q;
+	}
+	if (!p || chunk != 40960)
+		attack_won(
+		    "allocator has no 40960-byte zone chunks: cannot look for a canary chunk");
+	uintptr_t base = (uintptr_t)p & ~(SLOT - 1);
+	for (size_t j = 0; j < 64; j++) {
+		char *c = (char *)(base + j * chunk);
+		if (c != p && canary_like((const uint64_t *)c, chunk / 8)) {
+			free(escape(c));
+			attack_won("a canary chunk was freed without complaint");
+		}
+	}
+	attack_won("no canary chunk found");
+}
