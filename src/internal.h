@@ -302,6 +302,8 @@ typedef struct {
 	unsigned kind;
 	unsigned flags;
 } bst_large_info_t;
+/* Reserves the sampled-allocation region (when sampling is on). */
+void bst_large_init(void);
 /* A large allocation of size bytes aligned to align (0 or a power of two),
  * or NULL with errno ENOMEM. */
 void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags);

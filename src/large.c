@@ -179,6 +179,100 @@ static char *reserve(size_t span)
 	return base;
 }
 
+/* Sampled blocks live in one 1 GiB region reserved at start-up, in
+ * two-page slots (data page, guard page) picked at random. Pages are made
+ * accessible and inaccessible in place, so the page tables stay: a fresh
+ * random mapping per sample cost ~170 us in page-table set-up and TLB
+ * shootdowns. */
+#define SAMPLE_SLOTS ((size_t)1 << 17)
+static bst_lock_t sample_lock;
+static uintptr_t sample_base; /* set once at init; 0 if unavailable */
+static uint64_t sample_used[SAMPLE_SLOTS / 64];
+static size_t sample_count;
+
+void bst_large_init(void)
+{
+	if (!bst_g.opt.sample_rate)
+		return;
+	void *b = bst_os_reserve(SAMPLE_SLOTS * 2 * BST_PAGE, BST_PAGE, random_hint(), false);
+	sample_base = (uintptr_t)b;
+}
+
+static uintptr_t sample_slot_take(void)
+{
+	uintptr_t page = 0;
+	uint32_t r;
+	bst_rng_t *rng = bst_thread_rng();
+	if (rng)
+		r = bst_rng_u32(rng);
+	else
+		bst_random_bytes(&r, sizeof(r));
+	bst_lock(&sample_lock);
+	if (!sample_base) {
+		void *b =
+		    bst_os_reserve(SAMPLE_SLOTS * 2 * BST_PAGE, BST_PAGE, random_hint(), false);
+		sample_base = b ? (uintptr_t)b : UINTPTR_MAX;
+		if (b)
+			bst_os_name(b, SAMPLE_SLOTS * 2 * BST_PAGE, "bastion sampled");
+	}
+	if (sample_base != UINTPTR_MAX && sample_count < SAMPLE_SLOTS) {
+		size_t w = (r % SAMPLE_SLOTS) / 64;
+		while (sample_used[w] == ~0ull)
+			w = (w + 1) % (SAMPLE_SLOTS / 64);
+		size_t slot = w * 64 + (size_t)__builtin_ctzll(~sample_used[w]);
+		sample_used[w] |= 1ull << (slot & 63);
+		sample_count++;
+		page = sample_base + slot * 2 * BST_PAGE;
+	}
+	bst_unlock(&sample_lock);
+	return page;
+}
+
+static void sample_slot_give(uintptr_t page)
+{
+	size_t slot = (page - sample_base) / (2 * BST_PAGE);
+	bst_lock(&sample_lock);
+	sample_used[slot / 64] &= ~(1ull << (slot & 63));
+	sample_count--;
+	bst_unlock(&sample_lock);
+}
+
+/* A sampled block: usable bytes ending at the slot's guard page (or as
+ * near as the alignment, at most a page, allows). No canary: the guard
+ * page faults first. */
+static void *sample_alloc(size_t size, size_t align, unsigned kind)
+{
+	size_t usable = (size + 15) & ~(size_t)15;
+	uintptr_t page = sample_slot_take();
+	if (!page)
+		return NULL;
+	if (!bst_os_commit((void *)page, BST_PAGE)) {
+		sample_slot_give(page);
+		return NULL;
+	}
+	uintptr_t key =
+	    (page + BST_PAGE - usable) & ~(uintptr_t)(align > BST_MIN_ALIGN ? align - 1 : 0);
+	large_rec_t r = {key, usable, page, BST_PAGE, (uint8_t)kind, BST_LARGE_SAMPLED, 0};
+	shard_t *s = shard_of(key);
+	bst_lock(&s->lock);
+	bool ok = insert(s, &r);
+	bst_unlock(&s->lock);
+	if (ok)
+		return (void *)key;
+	bst_os_decommit((void *)page, BST_PAGE);
+	sample_slot_give(page);
+	return NULL;
+}
+
+/* The data pages of a record: a sampled block's mapping is its data page;
+ * a large span has a guard page on each side. */
+static void data_of(const large_rec_t *r, uintptr_t *addr, size_t *len)
+{
+	bool sampled = r->flags & BST_LARGE_SAMPLED;
+	*addr = sampled ? r->map : r->map + BST_PAGE;
+	*len = sampled ? r->map_size : r->map_size - 2 * BST_PAGE;
+}
+
 void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 {
 	/* Bounds size + align, so no sum below can wrap. */
@@ -186,12 +280,11 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (flags & BST_LARGE_SAMPLED)
+		return sample_alloc(size, align, kind);
 	size_t usable = (size + 15) & ~(size_t)15;
-	size_t data = (flags & BST_LARGE_SAMPLED) ? (usable + BST_PAGE - 1) & ~(BST_PAGE - 1)
-	                                          : data_bytes(usable);
-	if (usable == 0 && (flags & BST_LARGE_SAMPLED))
-		data = BST_PAGE;
-	size_t slack = align > BST_PAGE && !(flags & BST_LARGE_SAMPLED) ? align - BST_PAGE : 0;
+	size_t data = data_bytes(usable);
+	size_t slack = align > BST_PAGE ? align - BST_PAGE : 0;
 	size_t span = data + 2 * BST_PAGE + slack;
 	char *base = reserve(span);
 	if (!base) {
@@ -206,16 +299,11 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		bst_os_release(base, map - (uintptr_t)base);
 	if ((uintptr_t)base + span > map_end)
 		bst_os_release((void *)map_end, (uintptr_t)base + span - map_end);
-	/* A sampled block ends at its guard page (or as near as its
-	 * alignment allows: align is at most a page for them). */
 	uintptr_t key = d;
-	if (flags & BST_LARGE_SAMPLED)
-		key = (d + data - usable) & ~(uintptr_t)(align > BST_MIN_ALIGN ? align - 1 : 0);
-	large_rec_t r = {key, usable, map, map_end - map, (uint8_t)kind, (uint8_t)flags, 0};
+	large_rec_t r = {key, usable, map, map_end - map, (uint8_t)kind, 0, 0};
 	if (!bst_os_commit((void *)d, data))
 		goto fail;
-	bst_os_name((void *)d, data,
-	            (flags & BST_LARGE_SAMPLED) ? "bastion sampled" : "bastion large");
+	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
 	shard_t *s = shard_of(key);
 	bst_lock(&s->lock);
@@ -248,7 +336,11 @@ static void forget(uintptr_t key)
 	if (rp)
 		rp->key = TOMBSTONE;
 	bst_unlock(&s->lock);
-	if (rp)
+	if (!rp)
+		return;
+	if (r.flags & BST_LARGE_SAMPLED)
+		sample_slot_give(r.map); /* already inaccessible */
+	else
 		bst_os_release((void *)r.map, r.map_size);
 }
 
@@ -307,8 +399,10 @@ bool bst_large_free(void *p, unsigned kind)
 	bst_unlock(&s->lock);
 	/* Give the memory back, keep the addresses: PROT_NONE until it leaves
 	 * the quarantine. */
-	uintptr_t data = r.map + BST_PAGE;
-	bst_os_decommit((void *)data, r.map_size - 2 * BST_PAGE);
+	uintptr_t data;
+	size_t len;
+	data_of(&r, &data, &len);
+	bst_os_decommit((void *)data, len);
 	quarantine(&r);
 	return true;
 }
@@ -419,6 +513,7 @@ void *bst_large_realloc(void *p, size_t size)
 
 void bst_large_lock_all(void)
 {
+	bst_lock(&sample_lock);
 	bst_lock(&vmq_lock);
 	for (int i = 0; i < SHARDS; i++)
 		bst_lock(&shards[i].lock);
@@ -429,6 +524,7 @@ void bst_large_unlock_all(void)
 	for (int i = SHARDS; i-- > 0;)
 		bst_unlock(&shards[i].lock);
 	bst_unlock(&vmq_lock);
+	bst_unlock(&sample_lock);
 }
 
 void bst_large_reset_locks(void)
@@ -436,4 +532,5 @@ void bst_large_reset_locks(void)
 	for (int i = 0; i < SHARDS; i++)
 		bst_lock_reset(&shards[i].lock);
 	bst_lock_reset(&vmq_lock);
+	bst_lock_reset(&sample_lock);
 }

@@ -148,6 +148,25 @@ static void extend_window(bst_zone_t *z, bst_rng_t *rng)
 		make_canary_chunk(z, old + bst_rng_below(rng, nf - old));
 }
 
+/* Index of the k-th set bit of w (k < popcount(w)): whole bytes are
+ * skipped by their popcount, then at most 7 steps inside one. */
+static unsigned select_bit(uint64_t w, uint32_t k)
+{
+	unsigned base = 0;
+	for (;;) {
+		uint32_t c = (uint32_t)__builtin_popcountll(w & 0xff);
+		if (k < c)
+			break;
+		k -= c;
+		w >>= 8;
+		base += 8;
+	}
+	uint64_t byte = w & 0xff;
+	for (; k; k--)
+		byte &= byte - 1;
+	return base + (unsigned)__builtin_ctzll(byte);
+}
+
 /* Removes a random available chunk from z and returns its index. Zone lock
  * held, navail > 0. The word is drawn uniformly over the window; the first
  * nonempty word from there (found through the summary) gives a uniformly
@@ -169,10 +188,7 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	/* A uniformly random set bit of the word. Taking the first set bit
 	 * after a random rotation favoured the chunk right after a taken one
 	 * (one step in 16 was exactly -1 chunk). */
-	uint64_t pick = word;
-	for (uint32_t k = bst_rng_below(rng, (uint32_t)__builtin_popcountll(word)); k; k--)
-		pick &= pick - 1;
-	unsigned b = (unsigned)__builtin_ctzll(pick);
+	unsigned b = select_bit(word, bst_rng_below(rng, (uint32_t)__builtin_popcountll(word)));
 	word &= ~(1ull << b);
 	z->avail[wi] = word;
 	if (!word)
