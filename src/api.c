@@ -117,17 +117,25 @@ static inline bool all_zero(const void *p, size_t n)
 static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 {
 	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
-	unsigned st = bst_state_claim(z, bst_chunk_index(z, (uintptr_t)p - z->user), (uintptr_t)p);
+	uint32_t i = bst_chunk_index(z, (uintptr_t)p - z->user);
+	uint64_t *slot = canary_slot(z, p);
 	*zeroed = false;
-	if (bst_likely(cls != 0)) {
-		uint64_t *slot = canary_slot(z, p);
+	/* A never-used chunk gets its canary before it turns live, so nobody
+	 * (bastion_verify in another thread) sees it live with a zero tail.
+	 * The chunk is ours alone: it is claimed, and its state cannot move. */
+	bool never = cls != 0 && bst_state_get(z, i) == BST_STATE_NEVER;
+	if (never) {
+		if (bst_unlikely(bst_tail_load(slot) != 0))
+			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
+			          z->size);
+		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
+	}
+	unsigned st = bst_state_claim(z, i, (uintptr_t)p);
+	if (bst_likely(cls != 0) && !never) {
 		if (st == BST_STATE_FREED && bst_g.opt.wipe) {
 			if (bst_unlikely(!all_zero(p, z->size - BST_CANARY_SIZE)))
 				bad_wipe(z, p);
 			*zeroed = true;
-		} else if (st == BST_STATE_NEVER && bst_unlikely(bst_tail_load(slot) != 0)) {
-			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
-			          z->size);
 		}
 		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
 	}
@@ -257,7 +265,7 @@ static size_t usable_of(void *p)
 	if (bst_boot_owns(p))
 		return bst_boot_usable(p);
 	bst_large_info_t info;
-	if (!bst_large_info(p, &info))
+	if (!bst_large_info(p, &info, true))
 		bst_fatal("invalid-pointer", "pointer was not allocated by bastion", p, 0);
 	return info.usable;
 }
@@ -310,7 +318,9 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 		return;
 	}
 	bst_large_info_t info;
-	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info) &&
+	/* A freed block fails the lookup here and is reported by free_other
+	 * as the double free it is. */
+	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info, false) &&
 	    ((size + 15) & ~(size_t)15) != info.usable)
 		bst_fatal("size-mismatch", "sized free does not match the allocation", ptr, 0);
 	free_other(ptr, kind);
@@ -385,7 +395,7 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 		old = bst_boot_usable(ptr);
 	} else {
 		bst_large_info_t info;
-		if (!bst_large_info(ptr, &info))
+		if (!bst_large_info(ptr, &info, true))
 			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate",
 			          ptr, 0);
 		old = info.usable;

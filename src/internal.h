@@ -312,8 +312,9 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags);
  * allocation still in the quarantine is a double free (fatal). */
 bool bst_large_free(void *p, unsigned kind);
 /* True, with *info filled in, if p is a live large allocation. A freed one
- * still in the quarantine is reported (use after free). */
-bool bst_large_info(const void *p, bst_large_info_t *info);
+ * still in the quarantine is reported (use after free) when freed_is_fatal,
+ * else it is simply not live. */
+bool bst_large_info(const void *p, bst_large_info_t *info, bool freed_is_fatal);
 /* Resizes live large allocation p in place or by moving its pages; returns
  * the new address or NULL with errno set (p untouched). */
 void *bst_large_realloc(void *p, size_t size);

@@ -185,6 +185,10 @@ static char *reserve(size_t span)
  * random mapping per sample cost ~170 us in page-table set-up and TLB
  * shootdowns. */
 #define SAMPLE_SLOTS ((size_t)1 << 17)
+/* Each live sampled page splits the region into two more kernel mappings;
+ * past this many the process would run into vm.max_map_count (65530) and
+ * unrelated mmaps would fail, so further samples fall back to zones. */
+#define SAMPLE_LIVE_MAX ((size_t)8192)
 static bst_lock_t sample_lock;
 static uintptr_t sample_base; /* set once at init; 0 if unavailable */
 static uint64_t sample_used[SAMPLE_SLOTS / 64];
@@ -208,14 +212,7 @@ static uintptr_t sample_slot_take(void)
 	else
 		bst_random_bytes(&r, sizeof(r));
 	bst_lock(&sample_lock);
-	if (!sample_base) {
-		void *b =
-		    bst_os_reserve(SAMPLE_SLOTS * 2 * BST_PAGE, BST_PAGE, random_hint(), false);
-		sample_base = b ? (uintptr_t)b : UINTPTR_MAX;
-		if (b)
-			bst_os_name(b, SAMPLE_SLOTS * 2 * BST_PAGE, "bastion sampled");
-	}
-	if (sample_base != UINTPTR_MAX && sample_count < SAMPLE_SLOTS) {
+	if (sample_base && sample_count < SAMPLE_LIVE_MAX) {
 		size_t w = (r % SAMPLE_SLOTS) / 64;
 		while (sample_used[w] == ~0ull)
 			w = (w + 1) % (SAMPLE_SLOTS / 64);
@@ -407,7 +404,7 @@ bool bst_large_free(void *p, unsigned kind)
 	return true;
 }
 
-bool bst_large_info(const void *p, bst_large_info_t *info)
+bool bst_large_info(const void *p, bst_large_info_t *info, bool freed_is_fatal)
 {
 	shard_t *s = shard_of((uintptr_t)p);
 	bst_lock(&s->lock);
@@ -419,9 +416,9 @@ bool bst_large_info(const void *p, bst_large_info_t *info)
 		info->flags = r->flags;
 	}
 	bst_unlock(&s->lock);
-	if (freed)
+	if (freed && freed_is_fatal)
 		bst_fatal("use-after-free", "large allocation was freed", p, 0);
-	return r != NULL;
+	return r != NULL && !freed;
 }
 
 size_t bst_large_verify(void)
@@ -480,7 +477,10 @@ void *bst_large_realloc(void *p, size_t size)
 	}
 	/* Grow: reserve the new mapping, then move the pages into it. */
 	size_t span = data + 2 * BST_PAGE;
-	char *base = reserve(span);
+	/* No quarantine flush here: it takes shard locks and we hold one. On
+	 * failure the caller falls back to allocate, copy and free, whose
+	 * reservation may flush. */
+	char *base = bst_os_reserve(span, BST_PAGE, random_hint(), true);
 	void *moved = MAP_FAILED;
 	if (base)
 		moved = mremap(p, old_data, data, MREMAP_MAYMOVE | MREMAP_FIXED, base + BST_PAGE);

@@ -528,6 +528,14 @@ static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
 	return bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE));
 }
 
+static bool is_kind_canary(const bst_zone_t *z, uintptr_t q, uint64_t t)
+{
+	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
+		if (t == bst_canary_kind(z, q, kind))
+			return true;
+	return false;
+}
+
 /* Checks non-live chunk j: a freed chunk keeps its canary, a canary chunk
  * its canary words, a never-used chunk inside the window reads as zero.
  * Returns problems found (0 or 1; fatal unless recoverable reporting). */
@@ -540,7 +548,10 @@ static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
 	if (st == BST_STATE_USED) {
 		return 0;
 	} else if (st == BST_STATE_FREED) {
-		ok = t == bst_canary_value(z, q);
+		/* Between our two state reads the chunk may have been handed out
+		 * (any kind's canary) and freed again: any kind canary is fine,
+		 * none can be forged without the zone secret. */
+		ok = is_kind_canary(z, q, t);
 		for (uint32_t k = 0; ok && full && k < z->size / 8 - 1; k++)
 			ok = ((const uint64_t *)q)[k] == 0 || !bst_g.opt.wipe;
 	} else if (st == BST_STATE_CANARY) {
@@ -549,16 +560,17 @@ static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
 		for (uint32_t k = 0; ok && full && k < z->size / 8; k++)
 			ok = ((const uint64_t *)q)[k] == v;
 	} else if (j < atomic_load_explicit(&z->frontier, memory_order_relaxed)) {
-		/* Zero, or (while a purge runs in another thread) what the chunk
-		 * held before: values only the zone's secret gives. */
-		ok = t == 0 || t == bst_canary_value(z, q) || t == canary_chunk_word(z, q);
+		/* Zero; or, while another thread hands it out or purges it, the
+		 * canary it is getting or the one it held: values only the zone
+		 * secret gives. */
+		ok = t == 0 || is_kind_canary(z, q, t) || t == canary_chunk_word(z, q);
 	}
 	/* The state may have changed while we looked (a chunk handed out or
 	 * freed by another thread): only a stable state is a finding. */
 	if (ok || bst_state_get(z, j) != st)
 		return 0;
 	return bst_problem(true,
-	                   st == BST_STATE_FREED && t == bst_canary_value(z, q)
+	                   st == BST_STATE_FREED && is_kind_canary(z, q, t)
 	                       ? "write-after-free"
 	                       : "canary-corrupted",
 	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
@@ -589,11 +601,8 @@ size_t bst_zone_verify(void)
 				problems += check_idle_chunk(z, j, true);
 				continue;
 			}
-			uint64_t t = tail_of(z, q);
-			bool ok = false;
-			for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
-				ok |= t == bst_canary_kind(z, q, kind);
-			if (!ok && bst_state_get(z, j) == BST_STATE_USED)
+			if (!is_kind_canary(z, q, tail_of(z, q)) &&
+			    bst_state_get(z, j) == BST_STATE_USED)
 				problems +=
 				    bst_problem(true, "canary-corrupted",
 				                "live chunk overflowed past its usable size",
