@@ -19,10 +19,14 @@
 #ifndef BST_ATTACK_H
 #define BST_ATTACK_H
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Hides a pointer from the optimiser: the compiler must assume it escapes
  * and that its memory is read. */
@@ -44,6 +48,254 @@ __attribute__((noreturn)) static inline void defended(const char *what)
 {
 	fprintf(stderr, "defended: %s\n", what);
 	exit(0);
+}
+
+/*
+ * The helpers below are scaffolding shared by several programs. They are
+ * static, so each program gets its own copy, and marked unused, so programs
+ * that do not need them build without warnings.
+ */
+
+/* ---- Zone chunks ------------------------------------------------------ */
+
+/* Blocks taken by zone_chunk() besides the one it returned. */
+__attribute__((unused)) static void *zone_chunk_extras[16];
+__attribute__((unused)) static int zone_chunk_nextras;
+
+/* The 4 MiB-aligned slot that holds p. */
+__attribute__((unused)) static inline uintptr_t zone_slot(const void *p)
+{
+	return (uintptr_t)p >> 22;
+}
+
+/*
+ * A block of n bytes that is a chunk of one of bastion's zones. Why: bastion
+ * places an occasional small allocation (sampling) on a page of its own,
+ * against a guard page and outside every zone, with a layout of its own (no
+ * canary right after the usable size, slack before the block, inaccessible
+ * once freed, a report of its own). An attack that relies on the zone layout
+ * would change outcome on that random draw, so it asks for a zone chunk:
+ * zones are 4 MiB aligned and sampled blocks live outside them, so when two
+ * blocks share a 4 MiB-aligned slot both are zone chunks. zone_chunk() takes
+ * blocks until one shares a slot with an earlier one, and returns it; the
+ * earlier ones stay allocated (free_extras() frees them). Under other
+ * allocators any block will do.
+ */
+__attribute__((unused)) static char *zone_chunk(size_t n)
+{
+	for (int k = 0; k < 16; k++) {
+		char *q = (char *)malloc(n);
+		for (int j = 0; j < zone_chunk_nextras; j++)
+			if (zone_slot(zone_chunk_extras[j]) == zone_slot(q))
+				return q;
+		zone_chunk_extras[zone_chunk_nextras++] = q;
+	}
+	return (char *)malloc(n);
+}
+
+/* Frees the blocks zone_chunk() kept: a program whose attack corrupts the
+ * neighbours of its block calls it so that bastion checks them too. */
+__attribute__((unused)) static void free_extras(void)
+{
+	for (int j = 0; j < zone_chunk_nextras; j++)
+		free(zone_chunk_extras[j]);
+}
+
+/* ---- Running the program again ---------------------------------------- */
+
+/*
+ * Makes sure the program runs with the environment variable name set to
+ * value: if it is not, re-executes /proc/self/exe with it set and the same
+ * argv. Why: an allocator reads its options when it starts, before main, so
+ * a program that needs an option (BASTION_OPTIONS) must set it for a fresh
+ * process. Exits 2 if the exec fails.
+ */
+__attribute__((unused)) static void reexec_with_env(char **argv, const char *name,
+                                                    const char *value)
+{
+	const char *o = getenv(name);
+	if (o && strcmp(o, value) == 0)
+		return;
+	setenv(name, value, 1);
+	execv("/proc/self/exe", argv);
+	perror("execv /proc/self/exe");
+	exit(2);
+}
+
+/* Whether this is a run started by run_child(): argv[1] is "child". */
+__attribute__((unused)) static int is_child_run(int argc, char **argv)
+{
+	return argc > 1 && strcmp(argv[1], "child") == 0;
+}
+
+/*
+ * Runs this program again in child mode (fork + exec of /proc/self/exe with
+ * argv[1] = "child") and puts what it prints on stdout in buf (at most
+ * size - 1 bytes, NUL-terminated). Why: a fresh process has its own ASLR and
+ * allocator seed, so properties across runs (entropy) are measured this way.
+ * Exits 2 if the child fails or prints nothing.
+ */
+__attribute__((unused)) static void run_child(const char *argv0, char *buf, size_t size)
+{
+	int fd[2];
+	if (pipe(fd) != 0)
+		exit(2);
+	pid_t pid = fork();
+	if (pid < 0)
+		exit(2);
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		char *args[] = {(char *)argv0, (char *)"child", NULL};
+		execv("/proc/self/exe", args);
+		_exit(127);
+	}
+	close(fd[1]);
+	size_t n = 0;
+	ssize_t r;
+	while (n < size - 1 && (r = read(fd[0], buf + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = 0;
+	close(fd[0]);
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || n == 0)
+		exit(2);
+}
+
+/* Up to this many runs for distinct_child_outputs(), of up to 63 bytes. */
+#define CHILD_RUNS_MAX 64
+#define CHILD_OUT_SIZE 64
+
+/*
+ * Runs this program runs times with run_child() and returns how many
+ * distinct outputs the runs gave (each child prints one number in canonical
+ * decimal, so distinct outputs are distinct numbers). The first run's
+ * output is copied to first if first is not NULL (CHILD_OUT_SIZE bytes).
+ */
+__attribute__((unused)) static int distinct_child_outputs(const char *argv0, int runs, char *first)
+{
+	char out[CHILD_RUNS_MAX][CHILD_OUT_SIZE];
+	int distinct = 0;
+	if (runs > CHILD_RUNS_MAX)
+		exit(2);
+	for (int i = 0; i < runs; i++) {
+		run_child(argv0, out[i], sizeof(out[i]));
+		int seen = 0;
+		for (int k = 0; k < i; k++)
+			seen |= strcmp(out[k], out[i]) == 0;
+		distinct += !seen;
+	}
+	if (first && runs > 0)
+		memcpy(first, out[0], CHILD_OUT_SIZE);
+	return distinct;
+}
+
+/* ---- Surviving a fault -------------------------------------------------- */
+
+__attribute__((unused)) static sigjmp_buf attack_fault_env;
+
+__attribute__((unused)) static void attack_on_fault(int sig)
+{
+	(void)sig;
+	siglongjmp(attack_fault_env, 1);
+}
+
+/*
+ * Runs fn(arg) with SIGSEGV and SIGBUS caught; returns 1 if it completed, 0
+ * if it faulted (the signal handlers are restored either way). Why: bastion
+ * makes a freed sampled allocation inaccessible, so a use after free of one
+ * faults; a program whose attack needs the access to land retries with
+ * another chunk instead of dying on that random draw.
+ */
+__attribute__((noinline, unused)) static int without_fault(void (*fn)(void *), void *arg)
+{
+	struct sigaction sa, old_segv, old_bus;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = attack_on_fault;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	volatile int ok = 0;
+	if (sigsetjmp(attack_fault_env, 1) == 0) {
+		fn(arg);
+		ok = 1;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return ok;
+}
+
+struct attack_store {
+	volatile uint64_t *dst;
+	const uint64_t *words;
+	size_t n;
+};
+
+__attribute__((unused)) static void attack_do_store(void *arg)
+{
+	struct attack_store *s = (struct attack_store *)arg;
+	for (size_t i = 0; i < s->n; i++)
+		s->dst[i] = s->words[i];
+}
+
+/* Stores words[0..n) at dst[0..n) in order; returns 0 if a store faulted. */
+__attribute__((unused)) static int try_store(volatile uint64_t *dst, const uint64_t *words,
+                                             size_t n)
+{
+	struct attack_store s = {dst, words, n};
+	return without_fault(attack_do_store, &s);
+}
+
+/* ---- Pushing a chunk out of the quarantine and making it come back ------ */
+
+/*
+ * bastion does not hand a freed chunk out again at once: it goes through a
+ * per-thread ring (evicts one at random per free), its class's drain batch
+ * and a shared 8 MiB FIFO before it is released to its zone. A program that
+ * needs a freed chunk back (to see its write after free reported, or to show
+ * that a freed chunk comes back clean) first runs flush_round() many times,
+ * then hold_zones(). The numbers are worked out in write_after_free_small.c.
+ */
+#define FLUSH_BIG  60000
+#define HOLD_ZONES 3
+#define ZONE_BYTES ((size_t)4 << 20)
+
+/*
+ * One flush round: malloc/free of a size-byte block (passed to check first,
+ * if check is not NULL), then malloc/free of a FLUSH_BIG block of another
+ * class, whose frees fill the ring's 1 MiB and the FIFO's 8 MiB quickly. The
+ * same-class frees fill the class's drain batch.
+ */
+__attribute__((unused)) static void flush_round(size_t size, void (*check)(const void *))
+{
+	void *q = escape(malloc(size));
+	if (check)
+		check(q);
+	free(q);
+	free(escape(malloc(FLUSH_BIG)));
+}
+
+/*
+ * Allocates HOLD_ZONES zones' worth of size-byte blocks (stride bytes each
+ * in a zone) without freeing any, passing each to check if check is not
+ * NULL. A class that only ever has a few hundred blocks outstanding has one
+ * zone, and a thread refills from its zone until every chunk is taken, so a
+ * chunk released to the zone is handed out again before this returns. The
+ * blocks are never freed. Exits 2 if the array for them cannot be allocated.
+ */
+__attribute__((unused)) static void hold_zones(size_t size, size_t stride,
+                                               void (*check)(const void *))
+{
+	size_t hold = HOLD_ZONES * (ZONE_BYTES / stride);
+	void **kept = (void **)malloc(hold * sizeof(void *));
+	if (!kept)
+		exit(2);
+	for (size_t i = 0; i < hold; i++) {
+		kept[i] = escape(malloc(size));
+		if (check)
+			check(kept[i]);
+	}
 }
 
 #endif

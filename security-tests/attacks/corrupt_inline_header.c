@@ -17,38 +17,12 @@
  *  - the size (200 bytes, a class nothing else in this program uses)
  *    means the previous chunk is either not live or one of this program's
  *    own blocks, freed by free_extras();
- *  - the block must be a zone chunk, not a sampled one (bastion puts an
- *    occasional small allocation on a page of its own, with slack before
- *    it). zone_chunk() takes blocks until two share a 4 MiB-aligned slot:
- *    zones are 4 MiB aligned and sampled blocks live outside them.
+ *  - the block must be a zone chunk (zone_chunk(), attack.h), not a
+ *    sampled one, which has slack before it.
  *
  * EXPECT: abort:canary-corrupted or segv
  */
 #include "attack.h"
-
-#define SLOT(p) ((uintptr_t)(p) >> 22)
-
-static void *extras[16];
-static int nextras;
-
-/* A block that is a zone chunk: see the comment at the top. */
-static char *zone_chunk(size_t n)
-{
-	for (int k = 0; k < 16; k++) {
-		char *q = malloc(n);
-		for (int j = 0; j < nextras; j++)
-			if (SLOT(extras[j]) == SLOT(q))
-				return q;
-		extras[nextras++] = q;
-	}
-	return malloc(n);
-}
-
-static void free_extras(void)
-{
-	for (int j = 0; j < nextras; j++)
-		free(extras[j]);
-}
 
 int main(void)
 {

@@ -22,44 +22,12 @@
 #include "attack.h"
 
 #include <malloc.h>
-#include <setjmp.h>
-#include <signal.h>
 
-#define SIZE       64
-#define FLUSH      4000
-#define FLUSH_BIG  60000
-#define HOLD_ZONES 3
-#define ZONE_BYTES ((size_t)4 << 20)
+#define SIZE  64
+#define FLUSH 4000
 
 /* The attacker's target: a global, aligned like a heap chunk. */
 static uint64_t target[8] __attribute__((aligned(64)));
-
-static sigjmp_buf fault_env;
-
-static void on_fault(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_env, 1);
-}
-
-/* Stores v at *dst; returns 0 if the store faulted. */
-__attribute__((noinline)) static int try_store(volatile uint64_t *dst, uint64_t v)
-{
-	struct sigaction sa, old_segv, old_bus;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	volatile int ok = 0;
-	if (sigsetjmp(fault_env, 1) == 0) {
-		*dst = v;
-		ok = 1;
-	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return ok;
-}
 
 static void check(const void *q)
 {
@@ -84,26 +52,16 @@ int main(void)
 		free(decoy);
 		free(p);
 		/* The bug: the freed chunk's "next" word now points at target. */
-		stored = try_store((volatile uint64_t *)dangling, (uint64_t)(uintptr_t)target);
+		uint64_t next = (uint64_t)(uintptr_t)target;
+		stored = try_store((volatile uint64_t *)dangling, &next, 1);
 	}
 	if (!stored) {
 		raise(SIGSEGV); /* every try faulted: the allocator defends so */
 		return 3;
 	}
 
-	for (int i = 0; i < FLUSH; i++) {
-		void *q = escape(malloc(SIZE));
-		check(q);
-		free(q);
-		free(escape(malloc(FLUSH_BIG)));
-	}
-	size_t hold = HOLD_ZONES * (ZONE_BYTES / (usable + 8));
-	void **kept = malloc(hold * sizeof(void *));
-	if (!kept)
-		return 2;
-	for (size_t i = 0; i < hold; i++) {
-		kept[i] = escape(malloc(SIZE));
-		check(kept[i]);
-	}
+	for (int i = 0; i < FLUSH; i++)
+		flush_round(SIZE, check);
+	hold_zones(SIZE, usable + 8, check);
 	attack_won("the poisoned freed chunk was handed out again without a report");
 }

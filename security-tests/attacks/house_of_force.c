@@ -11,42 +11,15 @@
  * the next chunk, or in the zone's guard page when the block is the last
  * chunk of its zone (a fault): both stops are legitimate.
  *
- * Determinism: the block must be a zone chunk. bastion places an
- * occasional small allocation (sampling) on a page of its own against a
- * guard page instead. zone_chunk() takes blocks until two share a 4 MiB
- * aligned slot: zones are 4 MiB aligned and sampled blocks live outside
- * them, so both are zone chunks. The canary always has a zero second
- * byte, so writing 0xff over it always changes it.
+ * Determinism: the block must be a zone chunk, not a sampled block with a
+ * layout of its own: zone_chunk() (attack.h) gives one. The canary always
+ * has a zero second byte, so writing 0xff over it always changes it.
  *
  * EXPECT: abort:canary-corrupted or segv
  */
 #define _GNU_SOURCE
 #include "attack.h"
 #include <malloc.h>
-
-#define SLOT(p) ((uintptr_t)(p) >> 22)
-
-static void *extras[16];
-static int nextras;
-
-/* A block that is a zone chunk: see the comment at the top. */
-static char *zone_chunk(size_t n)
-{
-	for (int k = 0; k < 16; k++) {
-		char *q = malloc(n);
-		for (int j = 0; j < nextras; j++)
-			if (SLOT(extras[j]) == SLOT(q))
-				return q;
-		extras[nextras++] = q;
-	}
-	return malloc(n);
-}
-
-static void free_extras(void)
-{
-	for (int j = 0; j < nextras; j++)
-		free(extras[j]);
-}
 
 static _Alignas(16) char target[64];
 

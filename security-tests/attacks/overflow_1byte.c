@@ -8,35 +8,14 @@
  * free() checks it.
  *
  * Determinism: the block must be a zone chunk, whose canary sits right
- * after its usable size. bastion places an occasional small allocation
- * (sampling) on a page of its own against a guard page instead, with a
- * layout of its own. zone_chunk() takes blocks until two share a 4 MiB
- * aligned slot: zones are 4 MiB aligned and sampled blocks live outside
- * them, so both are zone chunks. (Other allocators: any block will do.)
+ * after its usable size, not a sampled block with a layout of its own:
+ * zone_chunk() (attack.h) gives one.
  *
  * EXPECT: abort:canary-corrupted
  */
 #define _GNU_SOURCE
 #include "attack.h"
 #include <malloc.h>
-
-#define SLOT(p) ((uintptr_t)(p) >> 22)
-
-static void *extras[16];
-static int nextras;
-
-/* A block that is a zone chunk: see the comment at the top. */
-static char *zone_chunk(size_t n)
-{
-	for (int k = 0; k < 16; k++) {
-		char *q = malloc(n);
-		for (int j = 0; j < nextras; j++)
-			if (SLOT(extras[j]) == SLOT(q))
-				return q;
-		extras[nextras++] = q;
-	}
-	return malloc(n);
-}
 
 int main(void)
 {

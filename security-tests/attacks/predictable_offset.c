@@ -17,9 +17,6 @@
 #define _GNU_SOURCE
 #include "attack.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #define RUNS 16
 
 static int child_mode(void)
@@ -30,51 +27,14 @@ static int child_mode(void)
 	return 0;
 }
 
-/* Runs this program in child mode and returns the number it prints. */
-static long run_child(const char *argv0)
-{
-	int fd[2];
-	if (pipe(fd) != 0)
-		exit(2);
-	pid_t pid = fork();
-	if (pid < 0)
-		exit(2);
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		char *args[] = {(char *)argv0, "child", NULL};
-		execv("/proc/self/exe", args);
-		_exit(127);
-	}
-	close(fd[1]);
-	char buf[64];
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(buf) - 1 && (r = read(fd[0], buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-	close(fd[0]);
-	int st;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || n == 0)
-		exit(2);
-	return strtol(buf, NULL, 10);
-}
-
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "child") == 0)
+	if (is_child_run(argc, argv))
 		return child_mode();
-	long v[RUNS];
-	int distinct = 0;
-	for (int i = 0; i < RUNS; i++) {
-		v[i] = run_child(argv[0]);
-		int seen = 0;
-		for (int k = 0; k < i; k++)
-			seen |= v[k] == v[i];
-		distinct += !seen;
-	}
-	fprintf(stderr, "%d distinct offsets in %d runs (first %ld)\n", distinct, RUNS, v[0]);
+	char first[CHILD_OUT_SIZE];
+	int distinct = distinct_child_outputs(argv[0], RUNS, first);
+	fprintf(stderr, "%d distinct offsets in %d runs (first %ld)\n", distinct, RUNS,
+	        strtol(first, NULL, 10));
 	if (distinct < 8)
 		attack_won("the offset between consecutive objects is the same from run to run");
 	defended("the offset between consecutive objects changes from run to run");

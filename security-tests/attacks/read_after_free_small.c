@@ -16,41 +16,32 @@
 #include "attack.h"
 
 #include <malloc.h>
-#include <setjmp.h>
-#include <signal.h>
 
 #define SECRET 0x5ec2e75ec2e75ec2ull
 #define PER    50
 
-static sigjmp_buf fault_env;
+struct scan {
+	const volatile uint64_t *p;
+	size_t words;
+	size_t n;
+};
 
-static void on_fault(int sig)
+static void count_secret(void *arg)
 {
-	(void)sig;
-	siglongjmp(fault_env, 1);
+	struct scan *s = arg;
+	for (size_t k = 0; k < s->words; k++)
+		if (s->p[k] == SECRET)
+			s->n++;
 }
 
 /* How many words of [p, p + words) still hold the secret; 0 if the read
  * faults. */
-__attribute__((noinline)) static size_t secret_words(const volatile uint64_t *p, size_t words)
+static size_t secret_words(const volatile uint64_t *p, size_t words)
 {
-	struct sigaction sa, old_segv, old_bus;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	volatile size_t n = 0;
-	if (sigsetjmp(fault_env, 1) == 0) {
-		for (size_t k = 0; k < words; k++)
-			if (p[k] == SECRET)
-				n++;
-	} else {
-		n = 0;
-	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return n;
+	struct scan s = {p, words, 0};
+	if (!without_fault(count_secret, &s))
+		return 0;
+	return s.n;
 }
 
 int main(void)

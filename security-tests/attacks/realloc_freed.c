@@ -4,32 +4,12 @@
  * realloc must validate its pointer like free: the chunk state says
  * "freed", a double free. Nothing runs between the free and the realloc.
  *
- * Determinism: the block must be a zone chunk. bastion places an
- * occasional small allocation (sampling) on a page of its own, and a freed
- * one of those is a quarantined large mapping with its own report.
- * zone_chunk() takes blocks until two share a 4 MiB-aligned slot: zones
- * are 4 MiB aligned and sampled blocks live outside them.
+ * Determinism: the block must be a zone chunk (zone_chunk(), attack.h): a
+ * freed sampled block is a quarantined large mapping with its own report.
  *
  * EXPECT: abort:double-free
  */
 #include "attack.h"
-
-#define SLOT(p) ((uintptr_t)(p) >> 22)
-
-static void *extras[16];
-static int nextras;
-
-static char *zone_chunk(size_t n)
-{
-	for (int k = 0; k < 16; k++) {
-		char *q = malloc(n);
-		for (int j = 0; j < nextras; j++)
-			if (SLOT(extras[j]) == SLOT(q))
-				return q;
-		extras[nextras++] = q;
-	}
-	return malloc(n);
-}
 
 int main(void)
 {

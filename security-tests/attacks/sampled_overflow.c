@@ -12,20 +12,13 @@
 #include "attack.h"
 
 #include <malloc.h>
-#include <unistd.h>
 
 #define OPTIONS "sample_rate=1"
 
 int main(int argc, char **argv)
 {
 	(void)argc;
-	const char *o = getenv("BASTION_OPTIONS");
-	if (!o || strcmp(o, OPTIONS) != 0) {
-		setenv("BASTION_OPTIONS", OPTIONS, 1);
-		execv("/proc/self/exe", argv);
-		perror("execv /proc/self/exe");
-		return 2;
-	}
+	reexec_with_env(argv, "BASTION_OPTIONS", OPTIONS);
 	char *p = escape(malloc(40));
 	if (!p)
 		return 2;

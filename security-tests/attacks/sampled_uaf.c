@@ -11,20 +11,12 @@
 #define _GNU_SOURCE
 #include "attack.h"
 
-#include <unistd.h>
-
 #define OPTIONS "sample_rate=1"
 
 int main(int argc, char **argv)
 {
 	(void)argc;
-	const char *o = getenv("BASTION_OPTIONS");
-	if (!o || strcmp(o, OPTIONS) != 0) {
-		setenv("BASTION_OPTIONS", OPTIONS, 1);
-		execv("/proc/self/exe", argv);
-		perror("execv /proc/self/exe");
-		return 2;
-	}
+	reexec_with_env(argv, "BASTION_OPTIONS", OPTIONS);
 	char *p = escape(malloc(64));
 	if (!p)
 		return 2;

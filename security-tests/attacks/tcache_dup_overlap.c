@@ -8,33 +8,12 @@
  * line, and clearing the key wrote only zeros into a chunk that bastion
  * wiped with zeros anyway, so the write changes nothing there.
  *
- * Determinism: the block must be a zone chunk. bastion places an
- * occasional small allocation (sampling) on a page of its own against a
- * guard page, and such a block is inaccessible once freed, so the key
- * write would fault. zone_chunk() takes blocks until two share a 4 MiB
- * aligned slot: zones are 4 MiB aligned and sampled blocks live outside
- * them, so both are zone chunks.
+ * Determinism: the block must be a zone chunk (zone_chunk(), attack.h): a
+ * sampled block is inaccessible once freed, so the key write would fault.
  *
  * EXPECT: abort:double-free
  */
 #include "attack.h"
-
-#define SLOT(p) ((uintptr_t)(p) >> 22)
-
-static void *extras[16];
-static int nextras;
-
-static char *zone_chunk(size_t n)
-{
-	for (int k = 0; k < 16; k++) {
-		char *q = malloc(n);
-		for (int j = 0; j < nextras; j++)
-			if (SLOT(extras[j]) == SLOT(q))
-				return q;
-		extras[nextras++] = q;
-	}
-	return malloc(n);
-}
 
 int main(void)
 {

