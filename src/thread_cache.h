@@ -11,7 +11,7 @@
 #define BST_TC_MAX      32                  /* chunks per bin at most */
 #define BST_TC_BYTES    ((size_t)64 * 1024) /* bytes per bin at most (>= 2 chunks) */
 #define BST_Q_SLOTS_MAX 4096 /* quarantine ring slots at most (option quarantine_slots) */
-#define BST_DRAIN_MAX   64   /* chunks released per batch */
+#define BST_DRAIN_MAX   16   /* chunks of one class released per batch */
 
 typedef struct bst_bin {
 	uint32_t count; /* slot[0..count) hold claimed chunks */

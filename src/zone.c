@@ -570,9 +570,8 @@ static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
 	if (ok || bst_state_get(z, j) != st)
 		return 0;
 	return bst_problem(true,
-	                   st == BST_STATE_FREED && is_kind_canary(z, q, t)
-	                       ? "write-after-free"
-	                       : "canary-corrupted",
+	                   st == BST_STATE_FREED && is_kind_canary(z, q, t) ? "write-after-free"
+	                                                                    : "canary-corrupted",
 	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
 	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
 	                                            : "never-used chunk was overwritten",

@@ -26,9 +26,10 @@
 #include <unordered_map>
 #include <vector>
 
-namespace {
+namespace
+{
 
-constexpr uint64_t kItems = 50000;  // in total, over both producers
+constexpr uint64_t kItems = 50000; // in total, over both producers
 constexpr size_t kQueueCap = 256;
 constexpr int kProducers = 2;
 constexpr int kConsumers = 2;
@@ -74,17 +75,19 @@ std::unique_ptr<Item> make_item(uint64_t id, std::shared_ptr<const std::string> 
 		it->vec.push_back(mix(id * 1000 + i));
 	size_t nm = (r >> 20) % 24;
 	for (size_t i = 0; i < nm; i++)
-		it->ordered[int((mix(id ^ i) % 1000))] = std::string(1 + (i * 7 + id) % 90, char('A' + i % 26));
+		it->ordered[int((mix(id ^ i) % 1000))] =
+		    std::string(1 + (i * 7 + id) % 90, char('A' + i % 26));
 	size_t nh = (r >> 32) % 16;
 	for (size_t i = 0; i < nh; i++) {
 		std::vector<int> v((i * 13 + id) % 64);
 		for (size_t j = 0; j < v.size(); j++)
 			v[j] = int(j * i + id % 1000);
-		it->hashed.emplace("k" + std::to_string(i) + "/" + std::to_string(id % 97), std::move(v));
+		it->hashed.emplace("k" + std::to_string(i) + "/" + std::to_string(id % 97),
+		                   std::move(v));
 	}
 	if (!shared || id % 16 == 0)
 		shared = std::make_shared<const std::string>("shared-" + std::to_string(id) +
-							      std::string(id % 300, 'S'));
+		                                             std::string(id % 300, 'S'));
 	it->shared = shared;
 	return it;
 }
@@ -96,7 +99,7 @@ uint64_t checksum(const Item &it)
 		h = h * 31 + v;
 	for (const auto &kv : it.ordered)
 		h = fnv(kv.second, h * 131 + uint64_t(kv.first));
-	uint64_t hs = 0;  // unordered: combine entries order-independently
+	uint64_t hs = 0; // unordered: combine entries order-independently
 	for (const auto &kv : it.hashed) {
 		uint64_t e = fnv(kv.first);
 		for (int v : kv.second)
@@ -123,10 +126,12 @@ void mutate(Item &it)
 	it.hashed["extra"] = std::vector<int>(size_t(it.id % 50), 3);
 }
 
-template <typename T>
-class Queue {
-public:
-	explicit Queue(size_t cap) : cap_(cap) {}
+template <typename T> class Queue
+{
+      public:
+	explicit Queue(size_t cap) : cap_(cap)
+	{
+	}
 	void push(T v)
 	{
 		std::unique_lock<std::mutex> lk(mu_);
@@ -154,8 +159,8 @@ public:
 		return true;
 	}
 
-private:
-	size_t cap_;  // 0: unbounded
+      private:
+	size_t cap_; // 0: unbounded
 	std::mutex mu_;
 	std::condition_variable not_empty_, not_full_;
 	std::deque<T> q_;
@@ -180,7 +185,7 @@ bool bastion_mapped()
 	return maps.find("libbastion") != std::string::npos;
 }
 
-}  // namespace
+} // namespace
 
 int main()
 {
@@ -207,7 +212,7 @@ int main()
 	}
 	for (int c = 0; c < kConsumers; c++) {
 		threads.emplace_back([&] {
-			std::vector<std::unique_ptr<Item>> keep;  // freed later, in bulk
+			std::vector<std::unique_ptr<Item>> keep; // freed later, in bulk
 			for (;;) {
 				std::unique_ptr<Item> it = work.pop();
 				if (!it)
@@ -218,10 +223,10 @@ int main()
 				mutate(*it);
 				switch (it->id % 3) {
 				case 0:
-					it.reset();  // free here (allocated by a producer)
+					it.reset(); // free here (allocated by a producer)
 					break;
 				case 1:
-					back.push(std::move(it));  // a producer or main frees it
+					back.push(std::move(it)); // a producer or main frees it
 					break;
 				default:
 					keep.push_back(std::move(it));
@@ -240,7 +245,7 @@ int main()
 	for (int p = 0; p < kProducers; p++)
 		threads[size_t(p)].join();
 	for (int c = 0; c < kConsumers; c++)
-		work.push(nullptr);  // one end marker per consumer
+		work.push(nullptr); // one end marker per consumer
 	for (size_t i = kProducers; i < threads.size(); i++)
 		threads[i].join();
 	std::unique_ptr<Item> r;
@@ -251,9 +256,9 @@ int main()
 	for (uint64_t id = 0; id < kItems; id++)
 		expect_recycled += id % 3 != 0;
 	std::printf("items %llu consumed %llu recycled %llu\n", (unsigned long long)kItems,
-		    (unsigned long long)t.consumed.load(), (unsigned long long)t.recycled.load());
+	            (unsigned long long)t.consumed.load(), (unsigned long long)t.recycled.load());
 	std::printf("checksum %016llx %016llx bytes %llu\n", (unsigned long long)t.sum1.load(),
-		    (unsigned long long)t.sum2.load(), (unsigned long long)t.bytes.load());
+	            (unsigned long long)t.sum2.load(), (unsigned long long)t.bytes.load());
 	if (t.consumed != kItems || t.recycled != expect_recycled) {
 		std::fprintf(stderr, "cxx_threads: lost items\n");
 		return 1;
