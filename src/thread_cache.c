@@ -62,19 +62,27 @@ bst_rng_t *bst_thread_rng(void)
 	return bst_tc ? &bst_tc->rng : NULL;
 }
 
-/* The shared quarantine: a FIFO of drained batches, bounded in bytes,
+/* The shared quarantine: FIFOs of drained batches, bounded in bytes,
  * between the thread rings and the zones. A chunk that leaves a thread's
- * ring waits here behind every batch drained before it, by any thread. */
-#define FIFO_BATCHES 1024
+ * ring waits behind every batch drained before it into the same FIFO.
+ * There are FIFO_SHARDS of them, each with the whole byte budget (so one
+ * thread's frees wait as long as with a single FIFO), and a thread cache
+ * always uses the same one: with one global FIFO lock, two threads ran
+ * 1.2x faster than one instead of 1.65x. */
+#define FIFO_SHARDS  4
+#define FIFO_BATCHES 256
 typedef struct {
 	uint32_t n;
 	uint32_t size; /* chunk size of the batch's class */
 	void *p[BST_DRAIN_MAX];
 } batch_t;
-static bst_lock_t fifo_lock;
-static batch_t fifo[FIFO_BATCHES];
-static uint32_t fifo_head, fifo_count; /* fifo lock */
-static size_t fifo_bytes;              /* fifo lock */
+typedef struct {
+	bst_lock_t lock;
+	uint32_t head, count; /* lock */
+	size_t bytes;         /* lock */
+	batch_t b[FIFO_BATCHES];
+} __attribute__((aligned(64))) fifo_t;
+static fifo_t fifos[FIFO_SHARDS];
 
 static void drain_flush(bst_tcache_t *tc, unsigned cls)
 {
@@ -89,26 +97,27 @@ static void drain_flush(bst_tcache_t *tc, unsigned cls)
 		return;
 	size_t max = (size_t)bst_g.opt.shared_quarantine_bytes;
 	size_t bytes = (size_t)in.n * in.size;
-	if (max == 0 || bytes > max) {
+	if (bytes > max) {
 		bst_zone_release(in.p, in.n);
 		return;
 	}
 	/* Let out the oldest batches until the new one fits the budget (in
 	 * bytes and in batches), one lock hold per batch released. */
-	bst_lock(&fifo_lock);
-	while (fifo_count == FIFO_BATCHES || fifo_bytes + bytes > max) {
-		out = fifo[fifo_head];
-		fifo_bytes -= (size_t)out.n * out.size;
-		fifo_head = (fifo_head + 1) % FIFO_BATCHES;
-		fifo_count--;
-		bst_unlock(&fifo_lock);
+	fifo_t *f = &fifos[tc->id % FIFO_SHARDS];
+	bst_lock(&f->lock);
+	while (f->count == FIFO_BATCHES || f->bytes + bytes > max) {
+		out = f->b[f->head];
+		f->bytes -= (size_t)out.n * out.size;
+		f->head = (f->head + 1) % FIFO_BATCHES;
+		f->count--;
+		bst_unlock(&f->lock);
 		bst_zone_release(out.p, out.n);
-		bst_lock(&fifo_lock);
+		bst_lock(&f->lock);
 	}
-	fifo[(fifo_head + fifo_count) % FIFO_BATCHES] = in;
-	fifo_count++;
-	fifo_bytes += bytes;
-	bst_unlock(&fifo_lock);
+	f->b[(f->head + f->count) % FIFO_BATCHES] = in;
+	f->count++;
+	f->bytes += bytes;
+	bst_unlock(&f->lock);
 }
 
 static void drain_push(bst_tcache_t *tc, void *p, unsigned cls)
@@ -276,7 +285,8 @@ void bst_tcache_atfork_prepare(void)
 {
 	bst_lock(&pool_lock);
 	bst_lock(&shared_lock);
-	bst_lock(&fifo_lock);
+	for (int i = 0; i < FIFO_SHARDS; i++)
+		bst_lock(&fifos[i].lock);
 	bst_zone_lock_all();
 	bst_large_lock_all();
 }
@@ -285,7 +295,8 @@ void bst_tcache_atfork_parent(void)
 {
 	bst_large_unlock_all();
 	bst_zone_unlock_all();
-	bst_unlock(&fifo_lock);
+	for (int i = FIFO_SHARDS; i-- > 0;)
+		bst_unlock(&fifos[i].lock);
 	bst_unlock(&shared_lock);
 	bst_unlock(&pool_lock);
 }
@@ -298,7 +309,8 @@ void bst_tcache_atfork_child(void)
 {
 	bst_large_reset_locks();
 	bst_zone_reset_locks();
-	bst_lock_reset(&fifo_lock);
+	for (int i = 0; i < FIFO_SHARDS; i++)
+		bst_lock_reset(&fifos[i].lock);
 	bst_lock_reset(&shared_lock);
 	bst_lock_reset(&pool_lock);
 	/* Parent and child must not draw the same random numbers. */
