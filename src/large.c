@@ -151,6 +151,16 @@ static bool insert(shard_t *s, const large_rec_t *r)
 	return true;
 }
 
+/* Inserts r under its shard's lock; false when the table cannot grow. */
+static bool record(const large_rec_t *r)
+{
+	shard_t *s = shard_of(r->key);
+	bst_lock(&s->lock);
+	bool ok = insert(s, r);
+	bst_unlock(&s->lock);
+	return ok;
+}
+
 /* A random page-aligned address between 1 TiB and 64 TiB: large spans are
  * placed at random per allocation when the range is free. */
 static uintptr_t random_hint(void)
@@ -250,11 +260,7 @@ static void *sample_alloc(size_t size, size_t align, unsigned kind)
 	uintptr_t key =
 	    (page + BST_PAGE - usable) & ~(uintptr_t)(align > BST_MIN_ALIGN ? align - 1 : 0);
 	large_rec_t r = {key, usable, page, BST_PAGE, (uint8_t)kind, BST_LARGE_SAMPLED, 0};
-	shard_t *s = shard_of(key);
-	bst_lock(&s->lock);
-	bool ok = insert(s, &r);
-	bst_unlock(&s->lock);
-	if (ok)
+	if (record(&r))
 		return (void *)key;
 	bst_os_decommit((void *)page, BST_PAGE);
 	sample_slot_give(page);
@@ -302,11 +308,7 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		goto fail;
 	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
-	shard_t *s = shard_of(key);
-	bst_lock(&s->lock);
-	bool ok = insert(s, &r);
-	bst_unlock(&s->lock);
-	if (ok)
+	if (record(&r))
 		return (void *)key;
 fail:
 	bst_os_release((void *)map, map_end - map);
@@ -502,11 +504,7 @@ void *bst_large_realloc(void *p, size_t size)
 	r.map = (uintptr_t)base;
 	r.map_size = span;
 	write_canary(&r);
-	s = shard_of(r.key);
-	bst_lock(&s->lock);
-	bool ok = insert(s, &r);
-	bst_unlock(&s->lock);
-	if (!ok)
+	if (!record(&r))
 		bst_fatal("out-of-metadata", "cannot record a moved large allocation", moved, 0);
 	return moved;
 }
