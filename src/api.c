@@ -123,14 +123,15 @@ static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 	/* A never-used chunk gets its canary before it turns live, so nobody
 	 * (bastion_verify in another thread) sees it live with a zero tail.
 	 * The chunk is ours alone: it is claimed, and its state cannot move. */
-	bool never = cls != 0 && bst_state_get(z, i) == BST_STATE_NEVER;
+	unsigned st = bst_state_get(z, i);
+	bool never = cls != 0 && st == BST_STATE_NEVER;
 	if (never) {
 		if (bst_unlikely(bst_tail_load(slot) != 0))
 			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
 			          z->size);
 		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
 	}
-	unsigned st = bst_state_claim(z, i, (uintptr_t)p);
+	bst_state_claim(z, i, (uintptr_t)p, st);
 	if (bst_likely(cls != 0) && !never) {
 		if (st == BST_STATE_FREED && bst_g.opt.wipe) {
 			if (bst_unlikely(!all_zero(p, z->size - BST_CANARY_SIZE)))

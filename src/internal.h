@@ -240,23 +240,22 @@ static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
 	       3;
 }
 
-/* Atomically moves chunk i of z from free (00 or 01) to in use and returns
- * the old state. One fetch_add: 00 + 10 and 01 + 01 both give 10 without a
- * carry. The bits of a claimed chunk cannot change under us (a free of it
- * fails its state check), so reading them first is safe. */
+/* Atomically moves chunk i of z from st, its state as the caller read it
+ * (free: 00 or 01), to in use. One fetch_add: 00 + 10 and 01 + 01 both
+ * give 10 without a carry. The bits of a claimed chunk cannot change under
+ * us (a free of it fails its state check), so reading them first is safe;
+ * the old value the fetch_add returns confirms it. */
 void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old) BST_NORETURN BST_COLD;
-static inline unsigned bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p)
+static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p, unsigned st)
 {
 	_Atomic uint64_t *w = &z->state[i >> 5];
 	unsigned shift = (i & 31) * 2;
-	unsigned st = (unsigned)(atomic_load_explicit(w, memory_order_relaxed) >> shift) & 3;
 	if (bst_unlikely(st >= BST_STATE_USED))
 		bst_state_claim_fail(z, p, st);
 	uint64_t add = (uint64_t)(BST_STATE_USED - st) << shift;
 	uint64_t old = atomic_fetch_add_explicit(w, add, memory_order_acq_rel);
 	if (bst_unlikely(((old >> shift) & 3) != st))
 		bst_state_claim_fail(z, p, (unsigned)(old >> shift) & 3);
-	return st;
 }
 
 /* ---- random.c ---- */
@@ -351,7 +350,6 @@ bool bst_os_commit(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);
 void bst_os_release(void *p, size_t size);
-void *bst_os_map(size_t size);
 void *bst_os_map_guarded(size_t size);
 void bst_os_unmap_guarded(void *p, size_t size);
 void bst_os_name(void *p, size_t size, const char *name);

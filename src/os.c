@@ -74,15 +74,6 @@ void bst_os_release(void *p, size_t size)
 	errno = saved;
 }
 
-/* A fresh read-write mapping, or NULL. */
-void *bst_os_map(size_t size)
-{
-	int saved = errno;
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	errno = saved;
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* Names a mapping in /proc/PID/maps ("[anon:bastion ...]"). Kernels
  * without CONFIG_ANON_VMA_NAME refuse with EINVAL; after the first refusal
  * we stop asking. */

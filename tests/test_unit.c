@@ -78,14 +78,14 @@ static void test_state_bitmap(void)
 	z.size = 16;
 	/* claim moves 00 and 01 to 10 without touching neighbours. */
 	for (uint32_t i = 0; i < 128; i += 3)
-		bst_state_claim(&z, i, 0);
+		bst_state_claim(&z, i, 0, bst_state_get(&z, i));
 	for (uint32_t i = 0; i < 128; i++) {
 		unsigned st = (unsigned)(words[i >> 5] >> ((i & 31) * 2)) & 3;
 		CHECK(st == (i % 3 == 0 ? BST_STATE_USED : BST_STATE_NEVER));
 	}
 	/* Set chunk 5 to freed by hand, then claim it again. */
 	words[0] = (words[0] & ~(3ull << 10)) | ((uint64_t)BST_STATE_FREED << 10);
-	bst_state_claim(&z, 5, 0);
+	bst_state_claim(&z, 5, 0, bst_state_get(&z, 5));
 	CHECK(((words[0] >> 10) & 3) == BST_STATE_USED);
 }
 
