@@ -100,15 +100,6 @@ static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
 	check_canary(z, p, kind);
 }
 
-static inline bool all_zero(const void *p, size_t n)
-{
-	const uint64_t *w = p;
-	uint64_t acc = 0;
-	for (size_t k = 0; k < n / 8; k++)
-		acc |= w[k];
-	return acc == 0;
-}
-
 /* ---- small allocations ---- */
 
 /* Hands out claimed chunk p: state to in use, the wipe of a freed chunk
@@ -134,7 +125,7 @@ static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 	bst_state_claim(z, i, (uintptr_t)p, st);
 	if (bst_likely(cls != 0) && !never) {
 		if (st == BST_STATE_FREED && bst_g.opt.wipe) {
-			if (bst_unlikely(!all_zero(p, z->size - BST_CANARY_SIZE)))
+			if (bst_unlikely(!bst_words_are(p, z->size - BST_CANARY_SIZE, 0)))
 				bad_wipe(z, p);
 			*zeroed = true;
 		}

@@ -200,6 +200,18 @@ size_t bst_zone_verify(void);
 void bst_check_neighbours(const bst_zone_t *z, uint32_t i);
 
 /* ---- check.c / inline checks ---- */
+/* True if every 8-byte word of [p, p + n) is v. One OR-reduction with a
+ * single test at the end, which the compiler vectorises: it runs on every
+ * reuse of a freed chunk (the wipe check) and in bastion_verify. */
+static inline bool bst_words_are(const void *p, size_t n, uint64_t v)
+{
+	const uint64_t *w = p;
+	uint64_t acc = 0;
+	for (size_t k = 0; k < n / 8; k++)
+		acc |= w[k] ^ v;
+	return acc == 0;
+}
+
 static inline uint64_t bst_canary_mix(uint64_t secret, uintptr_t p)
 {
 	uint64_t c = secret ^ (p * 0x9e3779b97f4a7c15ull);

@@ -491,21 +491,32 @@ void bst_zone_release(void *const *ptrs, uint32_t n)
 		bst_unlock(&held->lock);
 }
 
+/* Fork handlers walk the class lists, not all the zone slots: touching
+ * every slot record would fault in hundreds of pages in each child. The
+ * lists only grow, at their heads, under the class lock that lock_all
+ * takes first; no path holds two zone locks, so any order among them is
+ * safe. */
+#define for_each_zone(c, z)                                                                        \
+	for (uint32_t _i = atomic_load_explicit(&bst_classes[c].head, memory_order_acquire);       \
+	     _i && ((z) = &bst_g.zones[_i - 1]); _i = (z)->next)
+
 void bst_zone_lock_all(void)
 {
+	bst_zone_t *z;
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
 		bst_lock(&bst_classes[c].lock);
 	bst_lock(&region_lock);
-	for (uint32_t i = 0; i < bst_g.nzones; i++)
-		if (atomic_load_explicit(&bst_g.zones[i].active, memory_order_acquire))
-			bst_lock(&bst_g.zones[i].lock);
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
+		for_each_zone (c, z)
+			bst_lock(&z->lock);
 }
 
 void bst_zone_unlock_all(void)
 {
-	for (uint32_t i = bst_g.nzones; i-- > 0;)
-		if (atomic_load_explicit(&bst_g.zones[i].active, memory_order_acquire))
-			bst_unlock(&bst_g.zones[i].lock);
+	bst_zone_t *z;
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
+		for_each_zone (c, z)
+			bst_unlock(&z->lock);
 	bst_unlock(&region_lock);
 	for (unsigned c = BST_NUM_CLASSES; c-- > 0;)
 		bst_unlock(&bst_classes[c].lock);
@@ -513,9 +524,10 @@ void bst_zone_unlock_all(void)
 
 void bst_zone_reset_locks(void)
 {
-	for (uint32_t i = 0; i < bst_g.nzones; i++)
-		if (atomic_load_explicit(&bst_g.zones[i].active, memory_order_acquire))
-			bst_lock_reset(&bst_g.zones[i].lock);
+	bst_zone_t *z;
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
+		for_each_zone (c, z)
+			bst_lock_reset(&z->lock);
 	bst_lock_reset(&region_lock);
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
 		bst_lock_reset(&bst_classes[c].lock);
@@ -552,13 +564,13 @@ static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
 		 * (any kind's canary) and freed again: any kind canary is fine,
 		 * none can be forged without the zone secret. */
 		ok = is_kind_canary(z, q, t);
-		for (uint32_t k = 0; ok && full && k < z->size / 8 - 1; k++)
-			ok = ((const uint64_t *)q)[k] == 0 || !bst_g.opt.wipe;
+		if (ok && full && bst_g.opt.wipe)
+			ok = bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
 	} else if (st == BST_STATE_CANARY) {
 		uint64_t v = canary_chunk_word(z, q);
 		ok = t == v;
-		for (uint32_t k = 0; ok && full && k < z->size / 8; k++)
-			ok = ((const uint64_t *)q)[k] == v;
+		if (ok && full)
+			ok = bst_words_are((const void *)q, z->size, v);
 	} else if (j < atomic_load_explicit(&z->frontier, memory_order_relaxed)) {
 		/* Zero; or, while another thread hands it out or purges it, the
 		 * canary it is getting or the one it held: values only the zone
@@ -589,24 +601,24 @@ void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
 size_t bst_zone_verify(void)
 {
 	size_t problems = 0;
-	for (uint32_t zi = 0; zi < bst_g.nzones; zi++) {
-		bst_zone_t *z = &bst_g.zones[zi];
-		if (!atomic_load_explicit(&z->active, memory_order_acquire) || z->cls == 0)
-			continue;
-		uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-		for (uint32_t j = 0; j < frontier; j++) {
-			uintptr_t q = z->user + (uintptr_t)j * z->size;
-			if (bst_state_get(z, j) != BST_STATE_USED) {
-				problems += check_idle_chunk(z, j, true);
-				continue;
+	bst_zone_t *z;
+	for (unsigned c = 1; c < BST_NUM_CLASSES; c++)
+		for_each_zone (c, z) {
+			uint32_t frontier =
+			    atomic_load_explicit(&z->frontier, memory_order_relaxed);
+			for (uint32_t j = 0; j < frontier; j++) {
+				uintptr_t q = z->user + (uintptr_t)j * z->size;
+				if (bst_state_get(z, j) != BST_STATE_USED) {
+					problems += check_idle_chunk(z, j, true);
+					continue;
+				}
+				if (!is_kind_canary(z, q, tail_of(z, q)) &&
+				    bst_state_get(z, j) == BST_STATE_USED)
+					problems += bst_problem(
+					    true, "canary-corrupted",
+					    "live chunk overflowed past its usable size", (void *)q,
+					    z->size);
 			}
-			if (!is_kind_canary(z, q, tail_of(z, q)) &&
-			    bst_state_get(z, j) == BST_STATE_USED)
-				problems +=
-				    bst_problem(true, "canary-corrupted",
-				                "live chunk overflowed past its usable size",
-				                (void *)q, z->size);
 		}
-	}
 	return problems;
 }
