@@ -80,7 +80,10 @@ void bst_options_parse(struct bst_options *o, const char *s)
 		unsigned long long v;
 		char item[96];
 		size_t ilen = len < sizeof(item) - 1 ? len : sizeof(item) - 1;
-		memcpy(item, s, ilen);
+		/* The item is echoed in a one-line notice: control bytes must
+		 * not break the line or reach the terminal. */
+		for (size_t i = 0; i < ilen; i++)
+			item[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 		item[ilen] = 0;
 		if (len == 0) {
 			/* empty item: ignore */
