@@ -28,16 +28,11 @@
 #include <string.h>
 
 #include "bastion.h"
+#include "common.h"
 
 #define SLOTS        64
 #define VERIFY_EVERY 16
 #define MAX_OPS      512
-/* Requests up to OK_LIMIT bytes (and alignments up to OK_ALIGN) must
- * succeed; sizes from IMPOSSIBLE up must fail. Nothing in between is
- * generated. */
-#define OK_LIMIT   ((size_t)4 << 20)
-#define OK_ALIGN   ((size_t)1 << 20)
-#define IMPOSSIBLE ((size_t)1 << 48)
 
 typedef struct {
 	unsigned char *p;
@@ -52,29 +47,6 @@ typedef struct {
 static slot_t slots[SLOTS];
 static uint32_t seed_counter;
 static unsigned long step_no;
-
-/* ---- input reader ---- */
-
-typedef struct {
-	const uint8_t *d;
-	size_t n;
-} reader_t;
-
-static uint8_t u8(reader_t *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->d++;
-}
-
-static uint64_t uN(reader_t *r, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v = (v << 8) | u8(r);
-	return v;
-}
 
 /* ---- failure reporting ---- */
 
@@ -92,158 +64,19 @@ static void fail(const char *fmt, ...)
 	abort();
 }
 
-/* ---- sizes and alignments ---- */
-
-static const size_t class_sizes[] = {
-    16,    32,    48,    64,    80,    96,    112,   128,   160,   192,   224,
-    256,   320,   384,   448,   512,   640,   768,   896,   1024,  1280,  1536,
-    1792,  2048,  2560,  3072,  3584,  4096,  5120,  6144,  7168,  8192,  10240,
-    12288, 14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
-};
-#define NCLASS (sizeof(class_sizes) / sizeof(class_sizes[0]))
-
-static const size_t huge_sizes[] = {
-    SIZE_MAX,
-    SIZE_MAX - 1,
-    SIZE_MAX - 7,
-    SIZE_MAX - 15,
-    SIZE_MAX - 4094,
-    SIZE_MAX - 4095,
-    SIZE_MAX - 4096,
-    SIZE_MAX - 65535,
-    SIZE_MAX - 65536,
-    (size_t)PTRDIFF_MAX,
-    (size_t)PTRDIFF_MAX + 1,
-    (size_t)PTRDIFF_MAX - 15,
-    (size_t)PTRDIFF_MAX - 4095,
-    (size_t)PTRDIFF_MAX - 65536,
-    (size_t)1 << 48,
-    (size_t)1 << 56,
-    (size_t)1 << 62,
-};
-#define NHUGE (sizeof(huge_sizes) / sizeof(huge_sizes[0]))
-
-/* Sizes biased towards small ones and class boundaries; the result is
- * either <= OK_LIMIT or >= IMPOSSIBLE. */
-static size_t pick_size(reader_t *r)
-{
-	uint8_t sel = u8(r);
-	switch (sel >> 4) {
-	case 0:
-	case 1:
-	case 2:
-	case 3:
-	case 4:
-		return sel & 0x0f ? u8(r) : 0; /* 0..255, 0 often */
-	case 5:
-	case 6:
-	case 7:
-	case 8: { /* class boundaries */
-		size_t c = class_sizes[u8(r) % NCLASS];
-		static const int delta[] = {-8, -9, -7, 0, 1, -16, -1, 8};
-		return (size_t)((ptrdiff_t)c + delta[sel & 7]);
-	}
-	case 9:
-	case 10:
-		return (size_t)uN(r, 2); /* up to 64 KiB */
-	case 11: {                       /* around the large threshold, pages */
-		static const size_t s[] = {65527,  65528,   65529,         65536,    65537, 4095,
-		                           4096,   4097,    8191,          8192,     8193,  131072,
-		                           131073, 1 << 20, (1 << 20) + 1, 12288 - 8};
-		return s[sel & 15];
-	}
-	case 12:
-	case 13:
-		return (size_t)uN(r, 3) & 0x3fffff; /* up to 4 MiB */
-	default:
-		return huge_sizes[u8(r) % NHUGE];
-	}
-}
-
-static const size_t align_table[] = {
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    12,
-    16,
-    24,
-    32,
-    48,
-    64,
-    96,
-    100,
-    128,
-    256,
-    512,
-    1000,
-    1024,
-    2048,
-    4096,
-    4097,
-    8192,
-    16384,
-    32768,
-    65536,
-    65537,
-    131072,
-    1 << 20,
-    (1 << 20) + 1,
-    (size_t)1 << 48,
-    (size_t)1 << 62,
-    (size_t)1 << 63,
-    ((size_t)1 << 63) + 1,
-    (size_t)PTRDIFF_MAX,
-    SIZE_MAX,
-    SIZE_MAX - 15,
-    ((size_t)1 << 62) + 1,
-};
-#define NALIGN (sizeof(align_table) / sizeof(align_table[0]))
-
-static size_t pick_align(reader_t *r)
-{
-	uint8_t b = u8(r);
-	if (b < 192) /* bias towards valid powers of two 16..4096 */
-		return (size_t)16 << (b % 9);
-	return align_table[b % NALIGN];
-}
-
-static bool is_pow2(size_t x)
-{
-	return x && !(x & (x - 1));
-}
-
 /* ---- contents ---- */
-
-static inline uint8_t pat(uint32_t seed, size_t i)
-{
-	uint32_t x = seed ^ (uint32_t)(i >> 6) * 0x9e3779b1u;
-	return (uint8_t)(x + (uint32_t)i * 13u + (x >> 16));
-}
 
 static void fill(slot_t *s, size_t from, size_t to)
 {
-	if (s->zeroed) {
-		memset(s->p + from, 0, to - from);
-		return;
-	}
-	for (size_t i = from; i < to; i++)
-		s->p[i] = pat(s->seed, i);
+	pat_fill(s->p, s->seed, s->zeroed, from, to);
 }
 
 static void check_contents(const slot_t *s, size_t n, const char *when)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t want = s->zeroed ? 0 : pat(s->seed, i);
-		if (s->p[i] != want)
-			fail("%s: block %p (%s, size %zu) byte %zu is 0x%02x, expected 0x%02x",
-			     when, (void *)s->p, s->how, s->size, i, s->p[i], want);
-	}
+	size_t i = pat_find_bad(s->p, s->seed, s->zeroed, n);
+	if (i != SIZE_MAX)
+		fail("%s: block %p (%s, size %zu) byte %zu is 0x%02x, expected 0x%02x", when,
+		     (void *)s->p, s->how, s->size, i, s->p[i], s->zeroed ? 0 : pat(s->seed, i));
 }
 
 static void check_all(const char *when)

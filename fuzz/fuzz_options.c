@@ -1,0 +1,244 @@
+/*
+ * Fuzzes the BASTION_OPTIONS parser (bst_options_parse) with arbitrary
+ * bytes, against a reference model written independently here from the
+ * documented grammar:
+ *   options := item ("," item)*
+ *   item    := "" | name "=" value
+ *   value   := digits [k|K|m|M|g|G]       (no overflow, within [min, max])
+ * Later items override earlier ones; an unknown name or a bad value prints
+ * one notice and changes nothing; a value looser than the default prints
+ * one notice and is applied.
+ *
+ * Checked for every input:
+ *   - the parser's result equals the model's, option by option;
+ *   - every value is within the option's [min, max];
+ *   - stderr gets exactly the notices the model predicts, each one line
+ *     "bastion: options: ...\n" of printable bytes, at most 255 long;
+ *   - printing the result as "name=value,..." and parsing that from the
+ *     defaults gives the same result (the documented syntax round-trips).
+ * The input is copied to an exact-size buffer so ASan catches any read past
+ * its terminating NUL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const struct {
+	const char *name;
+	unsigned long long def, min, max;
+} opts[] = {
+#define BST_OPTION(name, def, min, max, looser, doc) {#name, def, min, max},
+#include "options.def"
+#undef BST_OPTION
+};
+#define NOPT (sizeof(opts) / sizeof(opts[0]))
+_Static_assert(sizeof(struct bst_options) == NOPT * sizeof(unsigned long long),
+               "struct bst_options is one unsigned long long per option, in table order");
+
+static unsigned long long *field(struct bst_options *o, size_t i)
+{
+	return (unsigned long long *)o + i;
+}
+
+static bool looser(size_t i, unsigned long long v)
+{
+	size_t k = 0;
+#define BST_OPTION(name, def, min, max, looser_expr, doc)                                          \
+	if (k++ == i)                                                                              \
+		return (looser_expr);
+#include "options.def"
+#undef BST_OPTION
+	return false;
+}
+
+__attribute__((noreturn)) static void fail(const char *what, const char *input)
+{
+	fprintf(stderr, "fuzz_options: %s\ninput: \"", what);
+	for (const char *c = input; *c; c++)
+		fprintf(stderr, *c >= 0x20 && *c < 0x7f ? "%c" : "\\x%02x", (unsigned char)*c);
+	fprintf(stderr, "\"\n");
+	abort();
+}
+
+/* ---- the reference model ---- */
+
+typedef struct {
+	unsigned long long v[NOPT];
+	unsigned unknown, bad, weakened;
+} model_t;
+
+static bool model_value(const char *s, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t digits = 0;
+	while (digits < n && s[digits] >= '0' && s[digits] <= '9') {
+		unsigned d = (unsigned)(s[digits] - '0');
+		if (__builtin_mul_overflow(v, 10ull, &v) || __builtin_add_overflow(v, d, &v))
+			return false;
+		digits++;
+	}
+	if (digits == 0)
+		return false;
+	if (digits == n) {
+		*out = v;
+		return true;
+	}
+	if (digits + 1 != n)
+		return false;
+	const char *suffixes = "kKmMgG";
+	const char *hit = strchr(suffixes, s[digits]);
+	if (!hit || s[digits] == 0)
+		return false;
+	unsigned shift = 10 * (unsigned)((hit - suffixes) / 2 + 1);
+	if (v > (~0ull >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+static void model_parse(model_t *m, const char *s)
+{
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		const char *eq = memchr(s, '=', len);
+		if (len > 0) {
+			size_t nlen = eq ? (size_t)(eq - s) : len;
+			size_t idx = NOPT;
+			for (size_t i = 0; i < NOPT; i++)
+				if (strlen(opts[i].name) == nlen && !memcmp(opts[i].name, s, nlen))
+					idx = i;
+			unsigned long long v;
+			if (idx == NOPT) {
+				m->unknown++;
+			} else if (!eq || !model_value(eq + 1, len - nlen - 1, &v) ||
+			           v < opts[idx].min || v > opts[idx].max) {
+				m->bad++;
+			} else {
+				m->v[idx] = v;
+				m->weakened += looser(idx, v);
+			}
+		}
+		if (s[len] == 0)
+			break;
+		s += len + 1;
+	}
+}
+
+/* ---- capturing stderr ---- */
+
+static int capture_fd = -1;
+
+static int capture_begin(void)
+{
+	if (capture_fd < 0) {
+		capture_fd = memfd_create("fuzz_options_stderr", 0);
+		if (capture_fd < 0)
+			abort();
+	}
+	if (ftruncate(capture_fd, 0) || lseek(capture_fd, 0, SEEK_SET))
+		abort();
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	if (saved < 0 || dup2(capture_fd, STDERR_FILENO) < 0)
+		abort();
+	return saved;
+}
+
+static size_t capture_end(int saved, char *buf, size_t cap)
+{
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	off_t n = lseek(capture_fd, 0, SEEK_CUR);
+	if (n < 0 || (size_t)n >= cap)
+		abort();
+	if (pread(capture_fd, buf, (size_t)n, 0) != n)
+		abort();
+	buf[n] = 0;
+	return (size_t)n;
+}
+
+/* Counts notices whose message starts with `what`, after checking every
+ * line's form. */
+static unsigned count_lines(const char *out, const char *what, const char *input)
+{
+	unsigned hits = 0;
+	for (const char *line = out; *line;) {
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			fail("a notice does not end with a newline", input);
+		size_t len = (size_t)(nl - line);
+		if (len > 255)
+			fail("a notice is longer than 255 bytes", input);
+		if (strncmp(line, "bastion: options: ", 18) != 0)
+			fail("a line on stderr is not a \"bastion: options:\" notice", input);
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f)
+				fail("a notice carries a control or non-ASCII byte", input);
+		/* The message comes first; the echoed item follows it. */
+		hits += strncmp(line + 18, what, strlen(what)) == 0;
+		line = nl + 1;
+	}
+	return hits;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* BASTION_OPTIONS is a C string: it ends at the first NUL. */
+	size_t n = strnlen((const char *)data, size);
+	char *input = malloc(n + 1);
+	if (!input)
+		return 0;
+	memcpy(input, data, n);
+	input[n] = 0;
+
+	struct bst_options got;
+	bst_options_defaults(&got);
+	char out[1 << 16];
+	int saved = capture_begin();
+	bst_options_parse(&got, input);
+	capture_end(saved, out, sizeof(out));
+
+	model_t m = {{0}, 0, 0, 0};
+	for (size_t i = 0; i < NOPT; i++)
+		m.v[i] = opts[i].def;
+	model_parse(&m, input);
+
+	for (size_t i = 0; i < NOPT; i++) {
+		unsigned long long v = *field(&got, i);
+		if (v < opts[i].min || v > opts[i].max)
+			fail("an option is outside its range", input);
+		if (v != m.v[i]) {
+			fprintf(stderr, "%s: parser %llu, model %llu\n", opts[i].name, v, m.v[i]);
+			fail("parser and model disagree", input);
+		}
+	}
+	if (count_lines(out, "unknown option ignored:", input) != m.unknown)
+		fail("wrong number of unknown-option notices", input);
+	if (count_lines(out, "bad value ignored:", input) != m.bad)
+		fail("wrong number of bad-value notices", input);
+	if (count_lines(out, "protection weakened by BASTION_OPTIONS:", input) != m.weakened)
+		fail("wrong number of weakened-protection notices", input);
+	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened)
+		fail("notices that the model does not predict", input);
+
+	/* Round trip: the canonical spelling of the result parses back. */
+	char canon[NOPT * 64];
+	size_t pos = 0;
+	for (size_t i = 0; i < NOPT; i++)
+		pos += (size_t)snprintf(canon + pos, sizeof(canon) - pos, "%s%s=%llu", i ? "," : "",
+		                        opts[i].name, *field(&got, i));
+	struct bst_options again;
+	bst_options_defaults(&again);
+	saved = capture_begin();
+	bst_options_parse(&again, canon);
+	capture_end(saved, out, sizeof(out));
+	if (memcmp(&again, &got, sizeof(got)) != 0)
+		fail("the canonical spelling of the result does not parse back to it", input);
+
+	free(input);
+	return 0;
+}
