@@ -29,6 +29,9 @@
 #define BST_NOINLINE    __attribute__((noinline))
 #define BST_COLD        __attribute__((cold))
 #define BST_NORETURN    __attribute__((noreturn))
+/* For reads that race by design (bastion_verify looking at chunks other
+ * threads may be handing out): ThreadSanitizer does not instrument them. */
+#define BST_RACY_READS __attribute__((no_sanitize("thread")))
 #define BST_EXPORT      __attribute__((visibility("default")))
 
 #define BST_PAGE        ((size_t)4096)
@@ -203,7 +206,8 @@ void bst_check_neighbours(const bst_zone_t *z, uint32_t i);
 /* True if every 8-byte word of [p, p + n) is v. One OR-reduction with a
  * single test at the end, which the compiler vectorises: it runs on every
  * reuse of a freed chunk (the wipe check) and in bastion_verify. */
-static inline bool bst_words_are(const void *p, size_t n, uint64_t v)
+__attribute__((always_inline)) static inline bool bst_words_are(const void *p, size_t n,
+                                                                 uint64_t v)
 {
 	const uint64_t *w = p;
 	uint64_t acc = 0;
