@@ -31,7 +31,7 @@
 #include "common.h"
 
 #define SLOTS        64
-#define VERIFY_EVERY 16
+#define VERIFY_EVERY 128
 #define MAX_OPS      512
 
 typedef struct {
