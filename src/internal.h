@@ -34,7 +34,7 @@
  * them; and they read bastion's own mappings, which AddressSanitizer does
  * not track, so its checks would only cost (they made verify most of the
  * fuzzers' time). */
-#define BST_RACY_READS __attribute__((no_sanitize("thread", "address")))
+#define BST_RACY_READS  __attribute__((no_sanitize("thread", "address")))
 #define BST_EXPORT      __attribute__((visibility("default")))
 
 #define BST_PAGE        ((size_t)4096)
@@ -209,8 +209,7 @@ void bst_check_neighbours(const bst_zone_t *z, uint32_t i);
 /* True if every 8-byte word of [p, p + n) is v. One OR-reduction with a
  * single test at the end, which the compiler vectorises: it runs on every
  * reuse of a freed chunk (the wipe check) and in bastion_verify. */
-__attribute__((always_inline)) static inline bool bst_words_are(const void *p, size_t n,
-                                                                 uint64_t v)
+__attribute__((always_inline)) static inline bool bst_words_are(const void *p, size_t n, uint64_t v)
 {
 	const uint64_t *w = p;
 	uint64_t acc = 0;
