@@ -10,6 +10,7 @@ if(DICT)
   set(_extra "${DICT}")
 endif()
 execute_process(COMMAND "${FUZZER}" -seed=1 -max_total_time=${SECONDS} -print_final_stats=1
+                        -len_control=0
                         -artifact_prefix=${WORK}/ ${_extra} "${WORK}/corpus"
                 WORKING_DIRECTORY "${WORK}"
                 RESULT_VARIABLE _rc)
