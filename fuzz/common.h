@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bastion.h"
+
 /* Requests up to OK_LIMIT bytes (and alignments up to OK_ALIGN) must
  * succeed; sizes from IMPOSSIBLE up must fail. Nothing in between is
  * generated. */
@@ -165,6 +167,18 @@ static inline size_t pick_align(reader_t *r)
 static inline bool is_pow2(size_t x)
 {
 	return x && !(x & (x - 1));
+}
+
+/* ---- blocks ---- */
+
+/* The bytes a block occupies for overlap checks: its usable size, or its
+ * requested size if that is larger (a broken usable size must not hide an
+ * overlap), and at least one byte (malloc(0) blocks are distinct too). */
+static inline size_t block_extent(void *p, size_t size)
+{
+	size_t us = bastion_malloc_usable_size(p);
+	size_t n = us > size ? us : size;
+	return n ? n : 1;
 }
 
 /* ---- contents ---- */

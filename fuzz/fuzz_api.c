@@ -98,20 +98,12 @@ static void check_new(unsigned char *p, size_t size, size_t align, int self, con
 	size_t us = bastion_malloc_usable_size(p);
 	if (us < size)
 		fail("%s(size %zu) returned %p with usable size %zu", how, size, (void *)p, us);
-	size_t len = us > size ? us : size;
-	if (len == 0)
-		len = 1;
-	uintptr_t a = (uintptr_t)p, b = a + len;
+	uintptr_t a = (uintptr_t)p, b = a + block_extent(p, size);
 	for (int i = 0; i < SLOTS; i++) {
 		const slot_t *s = &slots[i];
 		if (!s->live || i == self)
 			continue;
-		size_t ol = bastion_malloc_usable_size(s->p);
-		if (ol < s->size)
-			ol = s->size;
-		if (ol == 0)
-			ol = 1;
-		uintptr_t c = (uintptr_t)s->p, d = c + ol;
+		uintptr_t c = (uintptr_t)s->p, d = c + block_extent(s->p, s->size);
 		if (a < d && c < b)
 			fail("%s(size %zu) returned %p..%p overlapping live %p..%p (%s, size %zu)",
 			     how, size, (void *)a, (void *)b, (void *)c, (void *)d, s->how,

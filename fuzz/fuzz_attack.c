@@ -149,11 +149,17 @@ static void counters_import(void)
  * that ends in _exit or a signal must write it itself. */
 extern int __llvm_profile_write_file(void) __attribute__((weak));
 
-__attribute__((noreturn)) static void child_exit(int code)
+/* Hands the child's coverage back before it ends, however it ends. */
+static void child_flush(void)
 {
 	counters_export();
 	if (__llvm_profile_write_file)
 		__llvm_profile_write_file();
+}
+
+__attribute__((noreturn)) static void child_exit(int code)
+{
+	child_flush();
 	_exit(code);
 }
 
@@ -193,21 +199,12 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 
 static void on_abort(int sig)
 {
-	counters_export();
-	if (__llvm_profile_write_file)
-		__llvm_profile_write_file();
+	child_flush();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 /* ---- blocks ---- */
-
-static size_t extent(unsigned char *p, size_t size)
-{
-	size_t us = bastion_malloc_usable_size(p);
-	size_t n = us > size ? us : size;
-	return n ? n : 1;
-}
 
 static void check_contents(const slot_t *s, const char *when)
 {
@@ -222,7 +219,7 @@ static void check_contents(const slot_t *s, const char *when)
 /* The allocator's promise for every block it hands out. */
 static void check_new(unsigned char *p, size_t size, int self)
 {
-	uintptr_t a = (uintptr_t)p, e = a + extent(p, size);
+	uintptr_t a = (uintptr_t)p, e = a + block_extent(p, size);
 	if (a % 16)
 		finding("block %p is not 16-aligned", (void *)p);
 	if (a < (uintptr_t)target + sizeof(target) && (uintptr_t)target < e)
@@ -232,7 +229,7 @@ static void check_new(unsigned char *p, size_t size, int self)
 		const slot_t *s = &slots[i];
 		if (!s->live || i == self)
 			continue;
-		uintptr_t c = (uintptr_t)s->p, d = c + extent(s->p, s->size);
+		uintptr_t c = (uintptr_t)s->p, d = c + block_extent(s->p, s->size);
 		if (a < d && c < e)
 			finding("block %p..%p (size %zu) overlaps live %p..%p (size %zu)",
 			        (void *)a, (void *)e, size, (void *)c, (void *)d, s->size);

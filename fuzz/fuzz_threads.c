@@ -69,13 +69,6 @@ static void check(const block_t *b, size_t n, const char *when)
 		     (void *)b->p, b->size, i, b->p[i], b->zeroed ? 0 : pat(b->seed, i));
 }
 
-static size_t extent(const block_t *b)
-{
-	size_t us = bastion_malloc_usable_size(b->p);
-	size_t n = us > b->size ? us : b->size;
-	return n ? n : 1;
-}
-
 static void check_new(const block_t *b, const char *how)
 {
 	if ((uintptr_t)b->p % 16 || (b->align > 1 && (uintptr_t)b->p % b->align))
@@ -90,11 +83,12 @@ static void check_new(const block_t *b, const char *how)
  * block it displaced, if any, for the caller to free outside the lock. */
 static bool publish_locked(int idx, const block_t *b, block_t *displaced, const char *how)
 {
-	uintptr_t a = (uintptr_t)b->p, e = a + extent(b);
+	uintptr_t a = (uintptr_t)b->p, e = a + block_extent(b->p, b->size);
 	for (int i = 0; i < SLOTS; i++) {
 		if (!table.live[i] || i == idx)
 			continue;
-		uintptr_t c = (uintptr_t)table.b[i].p, d = c + extent(&table.b[i]);
+		uintptr_t c = (uintptr_t)table.b[i].p,
+		          d = c + block_extent(table.b[i].p, table.b[i].size);
 		if (a < d && c < e)
 			fail("%s returned %p..%p overlapping live %p..%p", how, (void *)a,
 			     (void *)e, (void *)c, (void *)d);
