@@ -67,6 +67,15 @@ void bst_os_purge(void *p, size_t size)
 	errno = saved;
 }
 
+/* Asks for transparent huge pages (a hint: kernels without THP, or with
+ * it off, refuse or ignore it). */
+void bst_os_hugepages(void *p, size_t size)
+{
+	int saved = errno;
+	madvise(p, size, MADV_HUGEPAGE);
+	errno = saved;
+}
+
 void bst_os_release(void *p, size_t size)
 {
 	int saved = errno;

@@ -567,12 +567,12 @@ static bool is_kind_canary(const bst_zone_t *z, uintptr_t q, uint64_t t)
 BST_RACY_READS static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
 {
 	unsigned st = bst_state_get(z, j);
+	if (st == BST_STATE_USED)
+		return 0; /* its owner's business: not even its tail is read */
 	uintptr_t q = z->user + (uintptr_t)j * z->size;
 	uint64_t t = tail_of(z, q);
 	bool ok = true;
-	if (st == BST_STATE_USED) {
-		return 0;
-	} else if (st == BST_STATE_FREED) {
+	if (st == BST_STATE_FREED) {
 		/* Between our two state reads the chunk may have been handed out
 		 * (any kind's canary) and freed again: any kind canary is fine,
 		 * none can be forged without the zone secret. */
