@@ -377,6 +377,7 @@ void bst_os_decommit(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);
 void bst_os_release(void *p, size_t size);
 void bst_os_hugepages(void *p, size_t size);
+void bst_os_populate(void *p, size_t size);
 void *bst_os_map_guarded(size_t size);
 void bst_os_unmap_guarded(void *p, size_t size);
 void bst_os_name(void *p, size_t size, const char *name);

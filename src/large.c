@@ -335,6 +335,8 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		goto fail;
 	if (data >= HUGE_MIN)
 		bst_os_hugepages((void *)d, data);
+	else
+		bst_os_populate((void *)d, data);
 	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
 	if (record(&r))

@@ -76,6 +76,19 @@ void bst_os_hugepages(void *p, size_t size)
 	errno = saved;
 }
 
+/* Faults in every page of a fresh read-write range at once, where the
+ * kernel can (MADV_POPULATE_WRITE, Linux 5.14): one system call instead of
+ * one fault per page. */
+void bst_os_populate(void *p, size_t size)
+{
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+	int saved = errno;
+	madvise(p, size, MADV_POPULATE_WRITE);
+	errno = saved;
+}
+
 void bst_os_release(void *p, size_t size)
 {
 	int saved = errno;
