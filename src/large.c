@@ -527,6 +527,8 @@ void *bst_large_realloc(void *p, size_t size)
 	}
 	if (data >= HUGE_MIN)
 		bst_os_hugepages(moved, data);
+	else
+		bst_os_populate((char *)moved + old_data, data - old_data);
 	large_rec_t r = *rp;
 	rp->key = TOMBSTONE;
 	bst_unlock(&s->lock);
