@@ -149,6 +149,7 @@ struct bst_globals {
 	uintptr_t meta;           /* base of the zone metadata slots */
 	uint64_t large_secret;    /* canary secret of large allocations */
 	uint32_t owned_zones_max; /* zones per class before owners share */
+	bool fast_bits;           /* popcnt and a fast pdep (zone.c picks) */
 	struct bst_options opt;
 };
 union bst_globals_page {

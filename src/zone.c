@@ -41,6 +41,8 @@ static uint32_t window_step(const bst_zone_t *z)
 	return step < 64 ? 64 : step;
 }
 
+static bool cpu_has_fast_bits(void);
+
 static size_t page_round(size_t n)
 {
 	return (n + BST_PAGE - 1) & ~(BST_PAGE - 1);
@@ -79,6 +81,7 @@ int bst_zone_init(void)
 		bst_g.meta = (uintptr_t)meta + BST_PAGE;
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		bst_g.owned_zones_max = (uint32_t)(4 * (cpus > 0 && cpus < 1024 ? cpus : 8));
+		bst_g.fast_bits = cpu_has_fast_bits();
 		return 0;
 	}
 	return -1;
@@ -181,6 +184,50 @@ static unsigned select_bit(uint64_t w, uint64_t prefix, uint32_t k)
 	return 8 * byte + (unsigned)(((le >> 7) * ones) >> 56);
 }
 
+/* The same selection with the instructions made for it, where the CPU has
+ * them: popcnt, and pdep, which deposits the bit 1 << k onto the k-th set
+ * bit of w. Inline assembly, so the library still runs on the baseline
+ * x86-64 it is compiled for; bst_g.fast_bits says whether to use it. */
+#if defined(__x86_64__)
+static unsigned popcount_hw(uint64_t w)
+{
+	uint64_t n;
+	__asm__("popcntq %1, %0" : "=r"(n) : "r"(w));
+	return (unsigned)n;
+}
+
+static unsigned select_bit_hw(uint64_t w, uint32_t k)
+{
+	uint64_t r;
+	__asm__("pdepq %2, %1, %0" : "=r"(r) : "r"(1ull << k), "r"(w));
+	return (unsigned)__builtin_ctzll(r);
+}
+
+/* AMD's Zen 1 and Zen 2 run pdep in microcode, hundreds of cycles for a
+ * dense mask: slower than the arithmetic above. */
+static bool cpu_has_fast_bits(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2") &&
+	       !__builtin_cpu_is("znver1") && !__builtin_cpu_is("znver2");
+}
+#else
+static unsigned popcount_hw(uint64_t w)
+{
+	return (unsigned)__builtin_popcountll(w);
+}
+
+static unsigned select_bit_hw(uint64_t w, uint32_t k)
+{
+	return select_bit(w, byte_prefix_counts(w), k);
+}
+
+static bool cpu_has_fast_bits(void)
+{
+	return false;
+}
+#endif
+
 /* Removes a random available chunk from z and returns its index. Zone lock
  * held, navail > 0. The word is drawn uniformly over the window; the first
  * nonempty word from there (found through the summary) gives a uniformly
@@ -205,9 +252,14 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	/* A uniformly random set bit of the word. Taking the first set bit
 	 * after a random rotation favoured the chunk right after a taken one
 	 * (one step in 16 was exactly -1 chunk). */
-	uint64_t prefix = byte_prefix_counts(word);
-	unsigned b =
-	    select_bit(word, prefix, (uint32_t)(((draw & 0xffffffffu) * (prefix >> 56)) >> 32));
+	uint64_t low = draw & 0xffffffffu;
+	unsigned b;
+	if (bst_likely(bst_g.fast_bits)) {
+		b = select_bit_hw(word, (uint32_t)((low * popcount_hw(word)) >> 32));
+	} else {
+		uint64_t prefix = byte_prefix_counts(word);
+		b = select_bit(word, prefix, (uint32_t)((low * (prefix >> 56)) >> 32));
+	}
 	word &= ~(1ull << b);
 	z->avail[wi] = word;
 	if (!word)
