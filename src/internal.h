@@ -313,9 +313,12 @@ static inline uint32_t bst_rng_below(bst_rng_t *r, uint32_t n)
 {
 	return (uint32_t)(((uint64_t)bst_rng_u32(r) * n) >> 32);
 }
-/* Process-wide generator for code running without a thread cache; guarded
- * by bst_shared_lock. */
+/* Initialises libsodium and keys the seeder that bst_rng_seed draws from. */
 void bst_random_init(void);
+/* Keys the seeder afresh from getrandom (and resets its lock): in a fork
+ * child, before any generator is reseeded, so parent and child differ. */
+void bst_random_reseed(void);
+/* Bytes straight from getrandom, for code without a generator. */
 void bst_random_bytes(void *buf, size_t n);
 
 /* ---- large.c ---- */

@@ -38,13 +38,15 @@ static bst_lock_t shared_lock;  /* guards shared_tc */
 static bst_tcache_t shared_tc;
 static uint32_t next_id = 1; /* pool lock */
 
-#define TC_BYTES ((sizeof(bst_tcache_t) + BST_PAGE - 1) & ~(BST_PAGE - 1))
+#define TC_BYTES   ((sizeof(bst_tcache_t) + BST_PAGE - 1) & ~(BST_PAGE - 1))
+#define FILL_FIRST 4 /* chunks of a bin's first refill */
 
 static void tcache_setup(bst_tcache_t *tc)
 {
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
 		uint32_t cap = c == 0 ? BST_TC_MAX : (uint32_t)(BST_TC_BYTES / bst_class_size[c]);
 		tc->bins[c].cap = cap < 2 ? 2 : cap > BST_TC_MAX ? BST_TC_MAX : cap;
+		tc->bins[c].fill = tc->bins[c].cap < FILL_FIRST ? tc->bins[c].cap : FILL_FIRST;
 		tc->bins[c].count = 0;
 		tc->drain[c].count = 0;
 		tc->zone[c] = 0;
@@ -84,11 +86,14 @@ typedef struct {
 } __attribute__((aligned(64))) fifo_t;
 static fifo_t fifos[FIFO_SHARDS];
 
+/* Batches let out of a FIFO per lock hold; more wait for the next hold. */
+#define FIFO_OUT_MAX 4
+
 static void drain_flush(bst_tcache_t *tc, unsigned cls)
 {
 	/* Empty the buffer before releasing, so that a fork in the middle
 	 * never leaves a full buffer behind. */
-	batch_t in, out;
+	batch_t in, out[FIFO_OUT_MAX];
 	in.n = tc->drain[cls].count;
 	in.size = bst_class_size[cls];
 	memcpy(in.p, tc->drain[cls].slot, in.n * sizeof(void *));
@@ -102,22 +107,31 @@ static void drain_flush(bst_tcache_t *tc, unsigned cls)
 		return;
 	}
 	/* Let out the oldest batches until the new one fits the budget (in
-	 * bytes and in batches), one lock hold per batch released. */
+	 * bytes and in batches). In a steady state one batch goes in and one
+	 * comes out, under one lock hold; the zones are written after it. */
 	fifo_t *f = &fifos[tc->id % FIFO_SHARDS];
-	bst_lock(&f->lock);
-	while (f->count == FIFO_BATCHES || f->bytes + bytes > max) {
-		out = f->b[f->head];
-		f->bytes -= (size_t)out.n * out.size;
-		f->head = (f->head + 1) % FIFO_BATCHES;
-		f->count--;
-		bst_unlock(&f->lock);
-		bst_zone_release(out.p, out.n);
+	bool placed = false;
+	while (!placed) {
+		uint32_t nout = 0;
 		bst_lock(&f->lock);
+		while (nout < FIFO_OUT_MAX &&
+		       (f->count == FIFO_BATCHES || f->bytes + bytes > max)) {
+			out[nout] = f->b[f->head];
+			f->bytes -= (size_t)out[nout].n * out[nout].size;
+			f->head = (f->head + 1) % FIFO_BATCHES;
+			f->count--;
+			nout++;
+		}
+		if (f->count < FIFO_BATCHES && f->bytes + bytes <= max) {
+			f->b[(f->head + f->count) % FIFO_BATCHES] = in;
+			f->count++;
+			f->bytes += bytes;
+			placed = true;
+		}
+		bst_unlock(&f->lock);
+		for (uint32_t k = 0; k < nout; k++)
+			bst_zone_release(out[k].p, out[k].n);
 	}
-	f->b[(f->head + f->count) % FIFO_BATCHES] = in;
-	f->count++;
-	f->bytes += bytes;
-	bst_unlock(&f->lock);
 }
 
 static void drain_push(bst_tcache_t *tc, void *p, unsigned cls)
@@ -226,7 +240,8 @@ void bst_tcache_init(void)
 static bool refill(bst_tcache_t *tc, unsigned cls)
 {
 	bst_bin_t *b = &tc->bins[cls];
-	b->count = bst_zone_refill(cls, b->slot, b->cap, &tc->zone[cls], tc->id, &tc->rng);
+	b->count = bst_zone_refill(cls, b->slot, b->fill, &tc->zone[cls], tc->id, &tc->rng);
+	b->fill = b->fill * 2 < b->cap ? b->fill * 2 : b->cap;
 	return b->count != 0;
 }
 
@@ -314,6 +329,7 @@ void bst_tcache_atfork_child(void)
 	bst_lock_reset(&shared_lock);
 	bst_lock_reset(&pool_lock);
 	/* Parent and child must not draw the same random numbers. */
+	bst_random_reseed();
 	bst_rng_seed(&shared_tc.rng);
 	if (bst_tc)
 		bst_rng_seed(&bst_tc->rng);

@@ -16,6 +16,10 @@
 typedef struct bst_bin {
 	uint32_t count; /* slot[0..count) hold claimed chunks */
 	uint32_t cap;
+	/* Chunks the next refill takes: starts small and doubles up to cap,
+	 * so a thread that allocates a few blocks of a class does not claim
+	 * (and later give back) a whole bin of them. */
+	uint32_t fill;
 	void *slot[BST_TC_MAX];
 } bst_bin_t;
 
