@@ -102,6 +102,7 @@ static inline size_t bst_class_usable(unsigned cls)
 int bst_class_for_aligned(size_t n, size_t align);
 
 /* ---- zone.c ---- */
+#define BST_PURGED_RUNS 6
 typedef struct bst_zone {
 	bst_lock_t lock; /* guards avail, summary, navail, frontier writes */
 	_Atomic uint8_t active;
@@ -120,7 +121,13 @@ typedef struct bst_zone {
 	uint64_t *avail;           /* 1 bit per chunk free for refill */
 	uint64_t *summary;         /* 1 bit per nonzero avail word */
 	uint64_t canary_secret;
+	/* Page runs [lo, hi) of the user area that purge_free_pages gave back
+	 * and no pick has landed in since (zone lock). The first pick in one
+	 * faults the whole run back in with one call (zone.c). */
+	uint8_t npurged;
+	uint16_t purged_lo[BST_PURGED_RUNS], purged_hi[BST_PURGED_RUNS];
 } __attribute__((aligned(128))) bst_zone_t;
+_Static_assert(sizeof(bst_zone_t) == 128, "a zone record is two cache lines");
 
 typedef struct bst_class_rec {
 	bst_lock_t lock;       /* serialises zone creation for the class */
@@ -378,6 +385,7 @@ void bst_tcache_atfork_child(void);
 void *bst_os_reserve(size_t size, size_t align, uintptr_t hint, bool account);
 bool bst_os_commit(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
+void bst_os_protect_none(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);
 void bst_os_release(void *p, size_t size);
 void bst_os_hugepages(void *p, size_t size);
