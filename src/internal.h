@@ -385,7 +385,6 @@ void bst_tcache_atfork_child(void);
 void *bst_os_reserve(size_t size, size_t align, uintptr_t hint, bool account);
 bool bst_os_commit(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
-void bst_os_protect_none(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);
 void bst_os_release(void *p, size_t size);
 void bst_os_hugepages(void *p, size_t size);

@@ -313,91 +313,6 @@ static void data_of(const large_rec_t *r, uintptr_t *addr, size_t *len)
 	*len = sampled ? r->map_size : r->map_size - 2 * BST_PAGE;
 }
 
-/* Recycled pages. Faulting in fresh pages is most of what a large
- * allocation costs: 11.6 us per page on a VM, 250 us per MiB even with
- * MADV_POPULATE_WRITE. So a freed span's data pages stay resident (but
- * PROT_NONE) through the virtual-memory quarantine, within a budget, and
- * when the span leaves the quarantine its pages wait here. A later
- * allocation of about the same size takes them: they are moved with mremap
- * to a new random place (the old addresses are unmapped, so stale pointers
- * still fault), made writable and zeroed there. Moving and zeroing 1 MiB
- * took 27 us. Spans below RECYCLE_MIN are cheaper to map afresh, and
- * those of HUGE_MIN or more get transparent huge pages instead. */
-#define RECYCLE_MIN   ((size_t)128 * 1024)
-#define RECYCLE_SLOTS 16
-#define KEEP_BYTES    ((size_t)16 << 20) /* resident freed bytes, quarantine included */
-#define VMQ_RESIDENT  ((uintptr_t)1)     /* low bit of a vmq key: pages kept */
-typedef struct {
-	uintptr_t map; /* whole old mapping, guard pages included; 0: empty */
-	size_t map_size;
-} recycled_t;
-static bst_lock_t vmq_lock; /* the quarantine, the recycled spans, kept_bytes */
-static recycled_t recycled[RECYCLE_SLOTS];
-static size_t kept_bytes; /* data bytes of freed spans kept resident */
-
-/* Takes the recycled span that best serves data bytes: the smallest that
- * holds them, else the biggest (its pages are a head start). */
-static bool recycle_take(size_t data, recycled_t *out)
-{
-	int best = -1;
-	size_t best_have = 0;
-	bst_lock(&vmq_lock);
-	for (int i = 0; i < RECYCLE_SLOTS; i++) {
-		size_t have = recycled[i].map_size - 2 * BST_PAGE;
-		if (!recycled[i].map)
-			continue;
-		bool better = best < 0 || (have >= data ? best_have < data || have < best_have
-		                                        : best_have < data && have > best_have);
-		if (better) {
-			best = i;
-			best_have = have;
-		}
-	}
-	if (best >= 0) {
-		*out = recycled[best];
-		recycled[best].map = 0;
-		kept_bytes -= best_have;
-	}
-	bst_unlock(&vmq_lock);
-	return best >= 0;
-}
-
-/* Keeps a span that left the quarantine with its pages resident, pushing
- * out the oldest (which is unmapped). */
-static void recycle_put(uintptr_t map, size_t map_size)
-{
-	static uint32_t next;
-	bst_lock(&vmq_lock);
-	recycled_t old = recycled[next];
-	recycled[next] = (recycled_t){map, map_size};
-	next = (next + 1) % RECYCLE_SLOTS;
-	if (old.map)
-		kept_bytes -= old.map_size - 2 * BST_PAGE;
-	bst_unlock(&vmq_lock);
-	if (old.map)
-		bst_os_release((void *)old.map, old.map_size);
-}
-
-/* Moves a recycled span's pages to d (a reserved range of data bytes;
- * pages beyond the span's are fresh) and makes them a zeroed, writable
- * block. False (span unmapped) on failure. */
-static bool recycle_move(const recycled_t *from, uintptr_t d, size_t data)
-{
-	void *src = (void *)(from->map + BST_PAGE);
-	size_t have = from->map_size - 2 * BST_PAGE;
-	int saved = errno;
-	void *moved = mremap(src, have, data, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)d);
-	errno = saved;
-	/* The old guard pages, and on failure the old data, go back. */
-	bst_os_release((void *)from->map, from->map_size);
-	if (moved == MAP_FAILED || !bst_os_commit((void *)d, data))
-		return false;
-	memset((void *)d, 0, have < data ? have : data);
-	if (have < data)
-		bst_os_populate((void *)(d + have), data - have);
-	return true;
-}
-
 void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 {
 	/* Bounds size + align, so no sum below can wrap. */
@@ -417,18 +332,12 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		return NULL;
 	}
 	large_rec_t r = {d, usable, map, map_size, (uint8_t)kind, 0, 0};
-	recycled_t from;
-	if (data >= RECYCLE_MIN && data < HUGE_MIN && recycle_take(data, &from) &&
-	    recycle_move(&from, d, data)) {
-		/* pages recycled */
-	} else {
-		if (!bst_os_commit((void *)d, data))
-			goto fail;
-		if (data >= HUGE_MIN)
-			bst_os_hugepages((void *)d, data);
-		else
-			bst_os_populate((void *)d, data);
-	}
+	if (!bst_os_commit((void *)d, data))
+		goto fail;
+	if (data >= HUGE_MIN)
+		bst_os_hugepages((void *)d, data);
+	else
+		bst_os_populate((void *)d, data);
 	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
 	if (record(&r))
@@ -444,14 +353,13 @@ fail:
  * free of one is a double free; any access faults; the address is not
  * handed out again until the span leaves the FIFO and is unmapped. */
 #define VMQ_MAX 4096
-static uintptr_t vmq[VMQ_MAX]; /* keys | VMQ_RESIDENT, oldest at vmq_head */
+static bst_lock_t vmq_lock;
+static uintptr_t vmq[VMQ_MAX]; /* keys, oldest at vmq_head */
 static uint32_t vmq_head, vmq_count;
 
-/* Removes the record of a span leaving the quarantine (its vmq entry) and
- * unmaps the span, or recycles it if its pages were kept. */
-static void forget(uintptr_t entry)
+/* Removes the record of key (freed) and unmaps its span. */
+static void forget(uintptr_t key)
 {
-	uintptr_t key = entry & ~VMQ_RESIDENT;
 	shard_t *s = shard_of(key);
 	bst_lock(&s->lock);
 	large_rec_t *rp = find(s, key);
@@ -463,16 +371,14 @@ static void forget(uintptr_t entry)
 		return;
 	if (r.flags & BST_LARGE_SAMPLED)
 		sample_slot_give(r.map); /* already inaccessible */
-	else if (entry & VMQ_RESIDENT)
-		recycle_put(r.map, r.map_size);
 	else
 		bst_os_release((void *)r.map, r.map_size);
 }
 
-static void quarantine(const large_rec_t *r, bool resident)
+static void quarantine(const large_rec_t *r)
 {
 	uint32_t max = (uint32_t)bst_g.opt.large_quarantine;
-	uintptr_t out = 0, entry = r->key | (resident ? VMQ_RESIDENT : 0);
+	uintptr_t out = 0;
 	bst_lock(&vmq_lock);
 	if (max && vmq_count >= max) {
 		out = vmq[vmq_head];
@@ -480,27 +386,16 @@ static void quarantine(const large_rec_t *r, bool resident)
 		vmq_count--;
 	}
 	if (max)
-		vmq[(vmq_head + vmq_count++) % VMQ_MAX] = entry;
+		vmq[(vmq_head + vmq_count++) % VMQ_MAX] = r->key;
 	bst_unlock(&vmq_lock);
 	if (out)
 		forget(out);
 	if (!max)
-		forget(entry);
+		forget(r->key);
 }
 
 static void quarantine_flush(void)
 {
-	/* Recycled spans hold address space too. */
-	for (int i = 0; i < RECYCLE_SLOTS; i++) {
-		bst_lock(&vmq_lock);
-		recycled_t old = recycled[i];
-		recycled[i].map = 0;
-		if (old.map)
-			kept_bytes -= old.map_size - 2 * BST_PAGE;
-		bst_unlock(&vmq_lock);
-		if (old.map)
-			bst_os_release((void *)old.map, old.map_size);
-	}
 	for (;;) {
 		uintptr_t out = 0;
 		bst_lock(&vmq_lock);
@@ -533,26 +428,13 @@ bool bst_large_free(void *p, unsigned kind)
 	rp->freed = 1;
 	large_rec_t r = *rp;
 	bst_unlock(&s->lock);
-	/* Keep the addresses, PROT_NONE until the span leaves the quarantine;
-	 * keep the pages too while the budget allows (see recycled), else give
-	 * them back. */
+	/* Give the memory back, keep the addresses: PROT_NONE until it leaves
+	 * the quarantine. */
 	uintptr_t data;
 	size_t len;
 	data_of(&r, &data, &len);
-	bool keep = false;
-	if (!(r.flags & BST_LARGE_SAMPLED) && len >= RECYCLE_MIN && len < HUGE_MIN &&
-	    bst_g.opt.large_quarantine) {
-		bst_lock(&vmq_lock);
-		keep = kept_bytes + len <= KEEP_BYTES;
-		if (keep)
-			kept_bytes += len;
-		bst_unlock(&vmq_lock);
-	}
-	if (keep)
-		bst_os_protect_none((void *)data, len);
-	else
-		bst_os_decommit((void *)data, len);
-	quarantine(&r, keep);
+	bst_os_decommit((void *)data, len);
+	quarantine(&r);
 	return true;
 }
 

@@ -59,14 +59,6 @@ void bst_os_decommit(void *p, size_t size)
 	errno = saved;
 }
 
-/* Makes a committed range inaccessible, keeping its pages. */
-void bst_os_protect_none(void *p, size_t size)
-{
-	int saved = errno;
-	mprotect(p, size, PROT_NONE);
-	errno = saved;
-}
-
 /* Gives the pages back; the range stays accessible and reads as zero. */
 void bst_os_purge(void *p, size_t size)
 {

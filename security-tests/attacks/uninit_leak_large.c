@@ -9,8 +9,8 @@
  * EXPECT: defend
  *
  * Deterministic under bastion: a large block is a fresh mapping (zero
- * pages), or pages recycled from a span that left the virtual-memory
- * quarantine, moved to a new address and zeroed before reuse.
+ * pages); freed ones are kept PROT_NONE and then unmapped, never recycled
+ * with their contents.
  */
 #define _GNU_SOURCE
 #include "attack.h"
