@@ -224,9 +224,9 @@ static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 		bst_check_neighbours(z, i);
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
-		bst_quarantine_push(tc, p, z->size);
+		bst_quarantine_push(tc, p, z->cls, z->size);
 	else
-		bst_free_slow(p, z->size);
+		bst_free_slow(p, z->cls, z->size);
 }
 
 /* ---- large allocations and everything that is not a zone chunk ---- */

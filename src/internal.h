@@ -209,9 +209,10 @@ void bst_zone_reset_locks(void);
 /* Walks every zone and checks every chunk it can (canaries, wipes, canary
  * chunks); returns problems found. */
 size_t bst_zone_verify(void);
-/* Checks the chunks next to chunk i of z when they are not live: their
- * canaries (freed and canary chunks) or their zero tails (never used). */
-void bst_check_neighbours(const bst_zone_t *z, uint32_t i);
+/* The full check of non-live chunk j (states re-read, any kind's canary
+ * accepted while it is being handed out): for a neighbour whose tail did
+ * not hold what its state says (bst_check_neighbours). */
+void bst_check_neighbour_slow(const bst_zone_t *z, uint32_t j) BST_COLD;
 
 /* ---- check.c / inline checks ---- */
 /* True if every 8-byte word of [p, p + n) is v. An OR-reduction with a
@@ -272,6 +273,36 @@ static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
 	return (unsigned)(atomic_load_explicit(&z->state[i >> 5], memory_order_acquire) >>
 	                  ((i & 31) * 2)) &
 	       3;
+}
+
+/* What the tail of a chunk in state st holds when nothing overwrote it:
+ * the malloc canary when freed, the canary-chunk word for canary chunks,
+ * zero when never used; a live chunk's is its owner's business. */
+static inline uint64_t bst_idle_tail(const bst_zone_t *z, uintptr_t q, unsigned st)
+{
+	uint64_t kind = st == BST_STATE_CANARY ? BST_KIND_CANARY_CHUNK : BST_KIND_MALLOC;
+	return st == BST_STATE_NEVER ? 0 : bst_canary_kind(z, q, (unsigned)kind);
+}
+
+/* Checks the chunks next to chunk i of z (just freed) when they are not
+ * live: their canaries (freed and canary chunks) or their zero tails
+ * (never used). The expected case inline; anything else, including the
+ * races with other threads, goes to bst_check_neighbour_slow. */
+static inline void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
+{
+	uint32_t js[2] = {i - 1, i + 1};
+	for (int k = 0; k < 2; k++) {
+		uint32_t j = js[k];
+		if (j >= z->nchunks) /* i - 1 wraps for i == 0 */
+			continue;
+		unsigned st = bst_state_get(z, j);
+		if (st == BST_STATE_USED)
+			continue;
+		uintptr_t q = z->user + (uintptr_t)j * z->size;
+		if (bst_unlikely(bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE)) !=
+		                 bst_idle_tail(z, q, st)))
+			bst_check_neighbour_slow(z, j);
+	}
 }
 
 /* Atomically moves chunk i of z from st, its state as the caller read it
@@ -375,7 +406,7 @@ void *bst_malloc_shared(unsigned cls);
 uint32_t bst_sample_countdown(bst_rng_t *rng);
 /* A free from a thread without a cache: makes one, or uses the shared
  * quarantine when the thread is exiting. */
-void bst_free_slow(void *p, size_t bytes);
+void bst_free_slow(void *p, unsigned cls, size_t bytes);
 void bst_tcache_init(void);
 void bst_tcache_atfork_prepare(void);
 void bst_tcache_atfork_parent(void);

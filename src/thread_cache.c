@@ -141,22 +141,45 @@ static void drain_push(bst_tcache_t *tc, void *p, unsigned cls)
 		drain_flush(tc, cls);
 }
 
-void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes)
+static void *entry_chunk(uintptr_t e)
 {
-	/* Ring full, or over its byte budget: evict random residents. */
+	return (void *)(e & (((uintptr_t)1 << BST_Q_CLS_SHIFT) - 1));
+}
+
+static unsigned entry_class(uintptr_t e)
+{
+	return (unsigned)(e >> BST_Q_CLS_SHIFT);
+}
+
+void bst_quarantine_push_slow(bst_tcache_t *tc, uintptr_t e, size_t bytes)
+{
+	/* The steady state: the ring is full and a random resident leaves to
+	 * make room, the new chunk taking its slot. */
+	if (tc->qcount != 0 && tc->qcount >= tc->qslots) {
+		uint32_t j = bst_rng_below(&tc->rng, tc->qcount);
+		uintptr_t victim = tc->q[j];
+		size_t vbytes = bst_class_size[entry_class(victim)];
+		if (tc->qbytes - vbytes + bytes <= tc->qmax_bytes) {
+			tc->q[j] = e;
+			tc->qbytes += bytes - vbytes;
+			drain_push(tc, entry_chunk(victim), entry_class(victim));
+			return;
+		}
+	}
+	/* Over its byte budget (or its size shrank): evict random residents
+	 * until the new chunk fits. */
 	while (tc->qcount && (tc->qcount >= tc->qslots || tc->qbytes + bytes > tc->qmax_bytes)) {
 		uint32_t j = bst_rng_below(&tc->rng, tc->qcount);
-		void *victim = tc->q[j];
+		uintptr_t victim = tc->q[j];
 		tc->q[j] = tc->q[--tc->qcount];
-		const bst_zone_t *z = bst_zone_of(victim);
-		tc->qbytes -= z->size;
-		drain_push(tc, victim, z->cls);
+		tc->qbytes -= bst_class_size[entry_class(victim)];
+		drain_push(tc, entry_chunk(victim), entry_class(victim));
 	}
 	if (tc->qslots == 0 || bytes > tc->qmax_bytes) {
-		drain_push(tc, p, bst_zone_of(p)->cls);
+		drain_push(tc, entry_chunk(e), entry_class(e));
 		return;
 	}
-	tc->q[tc->qcount++] = p;
+	tc->q[tc->qcount++] = e;
 	tc->qbytes += bytes;
 }
 
@@ -173,10 +196,8 @@ static void tcache_abandon(bst_tcache_t *tc)
  * whoever adopts them. */
 static void tcache_flush(bst_tcache_t *tc)
 {
-	for (uint32_t i = 0; i < tc->qcount; i++) {
-		const bst_zone_t *z = bst_zone_of(tc->q[i]);
-		drain_push(tc, tc->q[i], z->cls);
-	}
+	for (uint32_t i = 0; i < tc->qcount; i++)
+		drain_push(tc, entry_chunk(tc->q[i]), entry_class(tc->q[i]));
 	tc->qcount = 0;
 	tc->qbytes = 0;
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
@@ -279,17 +300,17 @@ uint32_t bst_sample_countdown(bst_rng_t *rng)
 	return rate ? 1 + bst_rng_below(rng, (uint32_t)(2 * rate - 1)) : UINT32_MAX;
 }
 
-void bst_free_slow(void *p, size_t bytes)
+void bst_free_slow(void *p, unsigned cls, size_t bytes)
 {
 	/* A thread whose first call is a free (a consumer) gets its cache
 	 * here, so its frees do not all go through the shared lock. */
 	bst_tcache_t *tc = tc_state == 0 ? tcache_create() : NULL;
 	if (tc) {
-		bst_quarantine_push(tc, p, bytes);
+		bst_quarantine_push(tc, p, cls, bytes);
 		return;
 	}
 	bst_lock(&shared_lock);
-	bst_quarantine_push(&shared_tc, p, bytes);
+	bst_quarantine_push(&shared_tc, p, cls, bytes);
 	bst_unlock(&shared_lock);
 }
 

@@ -33,7 +33,9 @@ typedef struct bst_tcache {
 	size_t qbytes;                  /* their chunk sizes added up */
 	uint32_t qslots;                /* ring size, from the options */
 	size_t qmax_bytes;              /* byte budget, from the options */
-	void *q[BST_Q_SLOTS_MAX];
+	/* Ring entries: a chunk's address with its class in the top byte, so
+	 * an eviction needs no zone lookup (bst_q_entry). */
+	uintptr_t q[BST_Q_SLOTS_MAX];
 	/* Chunks leaving the quarantine wait here, per class, so one release
 	 * batch mostly touches one zone and takes its lock once. */
 	struct {
@@ -47,17 +49,27 @@ typedef struct bst_tcache {
 
 extern __thread bst_tcache_t *bst_tc __attribute__((tls_model("initial-exec")));
 
-void bst_quarantine_push_slow(bst_tcache_t *tc, void *p, size_t bytes);
+#define BST_Q_CLS_SHIFT 56
+_Static_assert(BST_NUM_CLASSES <= 256, "a class fits a ring entry's top byte");
 
-/* Puts a freed chunk into the thread's quarantine. */
-static inline void bst_quarantine_push(bst_tcache_t *tc, void *p, size_t bytes)
+static inline uintptr_t bst_q_entry(void *p, unsigned cls)
 {
+	return (uintptr_t)p | (uintptr_t)cls << BST_Q_CLS_SHIFT;
+}
+
+void bst_quarantine_push_slow(bst_tcache_t *tc, uintptr_t e, size_t bytes);
+
+/* Puts freed chunk p of class cls (bytes long) into the thread's
+ * quarantine. */
+static inline void bst_quarantine_push(bst_tcache_t *tc, void *p, unsigned cls, size_t bytes)
+{
+	uintptr_t e = bst_q_entry(p, cls);
 	if (bst_likely(tc->qcount < tc->qslots && tc->qbytes + bytes <= tc->qmax_bytes)) {
-		tc->q[tc->qcount++] = p;
+		tc->q[tc->qcount++] = e;
 		tc->qbytes += bytes;
 		return;
 	}
-	bst_quarantine_push_slow(tc, p, bytes);
+	bst_quarantine_push_slow(tc, e, bytes);
 }
 
 #endif /* BST_THREAD_CACHE_H */
