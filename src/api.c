@@ -111,26 +111,26 @@ static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 	uint32_t i = bst_chunk_index(z, (uintptr_t)p - z->user);
 	uint64_t *slot = canary_slot(z, p);
 	*zeroed = false;
-	/* A never-used chunk gets its canary before it turns live, so nobody
-	 * (bastion_verify in another thread) sees it live with a zero tail.
+	/* The checks and the new canary come before the state turns live, so
+	 * nobody (bastion_verify, a neighbour check in another thread) sees the
+	 * chunk live with a freed or zero tail; until then they see an idle
+	 * chunk with a live canary, which they take for a hand-out under way.
 	 * The chunk is ours alone: it is claimed, and its state cannot move. */
 	unsigned st = bst_state_get(z, i);
-	bool never = cls != 0 && st == BST_STATE_NEVER;
-	if (never) {
-		if (bst_unlikely(bst_tail_load(slot) != 0))
+	if (bst_likely(cls != 0)) {
+		if (st == BST_STATE_FREED) {
+			if (bst_g.opt.wipe) {
+				if (bst_unlikely(!bst_words_are(p, z->size - BST_CANARY_SIZE, 0)))
+					bad_wipe(z, p);
+				*zeroed = true;
+			}
+		} else if (st == BST_STATE_NEVER && bst_unlikely(bst_tail_load(slot) != 0)) {
 			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
 			          z->size);
-		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
-	}
-	bst_state_claim(z, i, (uintptr_t)p, st);
-	if (bst_likely(cls != 0) && !never) {
-		if (st == BST_STATE_FREED && bst_g.opt.wipe) {
-			if (bst_unlikely(!bst_words_are(p, z->size - BST_CANARY_SIZE, 0)))
-				bad_wipe(z, p);
-			*zeroed = true;
 		}
 		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
 	}
+	bst_state_claim(z, i, (uintptr_t)p, st);
 	return p;
 }
 
@@ -199,18 +199,11 @@ static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 {
 	uint32_t i = chunk_of(z, p);
 	unsigned shift = (i & 31) * 2;
-	/* Validate, wipe and re-tag the chunk while it is still live, so that
-	 * anyone who sees it freed (a neighbour check in another thread) sees
-	 * it wiped with the freed-chunk canary. */
 	unsigned st = bst_state_get(z, i);
 	if (bst_unlikely(st != BST_STATE_USED))
 		bad_state(z, p, st);
-	if (bst_likely(z->cls != 0)) {
+	if (bst_likely(z->cls != 0))
 		check_canary(z, p, kind);
-		if (bst_g.opt.wipe)
-			memset(p, 0, z->size - BST_CANARY_SIZE);
-		bst_tail_store(canary_slot(z, p), bst_canary_value(z, (uintptr_t)p));
-	}
 	/* The state change is the authority: one fetch_sub moves 10 to 01, and
 	 * of two threads freeing one chunk only one sees 10. The other is
 	 * reported, and the process ends before anyone sees what the wrong
@@ -220,8 +213,20 @@ static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 	st = (unsigned)(old >> shift) & 3;
 	if (bst_unlikely(st != BST_STATE_USED))
 		bad_state(z, p, st);
-	if (bst_likely(z->cls != 0) && bst_g.opt.neighbour_checks)
-		bst_check_neighbours(z, i);
+	/* Wipe and re-tag after the state change: the locked instruction
+	 * waits for every earlier store to land, and wiping a chunk that
+	 * another thread wrote fetched each of its lines first (larson ran 13%
+	 * slower with the wipe in front). Until the freed canary is written,
+	 * checkers see a freed chunk with its live canary, which they take
+	 * for a free under way and do not read further; the chunk reaches
+	 * the quarantine, and through it other threads, only after this. */
+	if (bst_likely(z->cls != 0)) {
+		if (bst_g.opt.wipe)
+			memset(p, 0, z->size - BST_CANARY_SIZE);
+		bst_tail_store(canary_slot(z, p), bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
+		if (bst_g.opt.neighbour_checks)
+			bst_check_neighbours(z, i);
+	}
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->cls, z->size);

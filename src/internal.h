@@ -245,15 +245,18 @@ static inline uint64_t bst_canary_mix(uint64_t secret, uintptr_t p)
 
 /* Allocation kinds are folded into the canary, so a block freed by the
  * wrong family (free of new, delete of malloc) is told apart from an
- * overflow. Freed chunks carry the malloc kind; canary chunks their own. */
-enum { BST_KIND_MALLOC = 0, BST_KIND_NEW = 1, BST_KIND_NEW_ARRAY = 2, BST_KIND_CANARY_CHUNK = 3 };
+ * overflow. Freed chunks (once wiped) and canary chunks carry kinds of
+ * their own; the first three are the live kinds. */
+enum {
+	BST_KIND_MALLOC = 0,
+	BST_KIND_NEW = 1,
+	BST_KIND_NEW_ARRAY = 2,
+	BST_KIND_CANARY_CHUNK = 3,
+	BST_KIND_FREED = 4,
+};
 static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigned kind)
 {
 	return bst_canary_mix(z->canary_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), p);
-}
-static inline uint64_t bst_canary_value(const bst_zone_t *z, uintptr_t p)
-{
-	return bst_canary_kind(z, p, BST_KIND_MALLOC);
 }
 
 /* A chunk's last 8 bytes (its canary) are read by neighbour checks in
@@ -275,12 +278,13 @@ static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
 	       3;
 }
 
-/* What the tail of a chunk in state st holds when nothing overwrote it:
- * the malloc canary when freed, the canary-chunk word for canary chunks,
- * zero when never used; a live chunk's is its owner's business. */
+/* What the tail of a chunk in state st holds when nothing overwrote it and
+ * no free or hand-out of it is under way: the freed canary when freed,
+ * the canary-chunk word for canary chunks, zero when never used; a live
+ * chunk's is its owner's business. */
 static inline uint64_t bst_idle_tail(const bst_zone_t *z, uintptr_t q, unsigned st)
 {
-	uint64_t kind = st == BST_STATE_CANARY ? BST_KIND_CANARY_CHUNK : BST_KIND_MALLOC;
+	uint64_t kind = st == BST_STATE_CANARY ? BST_KIND_CANARY_CHUNK : BST_KIND_FREED;
 	return st == BST_STATE_NEVER ? 0 : bst_canary_kind(z, q, (unsigned)kind);
 }
 

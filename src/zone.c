@@ -707,12 +707,18 @@ static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
 	return bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE));
 }
 
+/* True if t is the canary of one of the live kinds. */
 static bool is_kind_canary(const bst_zone_t *z, uintptr_t q, uint64_t t)
 {
 	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
 		if (t == bst_canary_kind(z, q, kind))
 			return true;
 	return false;
+}
+
+static uint64_t freed_canary(const bst_zone_t *z, uintptr_t q)
+{
+	return bst_canary_kind(z, q, BST_KIND_FREED);
 }
 
 /* Checks non-live chunk j: a freed chunk keeps its canary, a canary chunk
@@ -730,12 +736,16 @@ BST_RACY_READS static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, b
 	uint64_t t = tail_of(z, q);
 	bool ok = true;
 	if (st == BST_STATE_FREED) {
-		/* Between our two state reads the chunk may have been handed out
-		 * (any kind's canary) and freed again: any kind canary is fine,
-		 * none can be forged without the zone secret. */
-		ok = is_kind_canary(z, q, t);
-		if (ok && full && bst_g.opt.wipe)
-			ok = bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
+		/* Wiped and tagged freed: then its contents must read as zero. A
+		 * live kind's canary means a free still wiping it or a hand-out
+		 * writing its new canary (the state is re-read below): its
+		 * contents are not ours to judge yet. None of these values can be
+		 * forged without the zone secret. */
+		if (t == freed_canary(z, q))
+			ok = !full || !bst_g.opt.wipe ||
+			     bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
+		else
+			ok = is_kind_canary(z, q, t);
 	} else if (st == BST_STATE_CANARY) {
 		uint64_t v = canary_chunk_word(z, q);
 		ok = t == v;
@@ -745,14 +755,15 @@ BST_RACY_READS static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, b
 		/* Zero; or, while another thread hands it out or purges it, the
 		 * canary it is getting or the one it held: values only the zone
 		 * secret gives. */
-		ok = t == 0 || is_kind_canary(z, q, t) || t == canary_chunk_word(z, q);
+		ok = t == 0 || is_kind_canary(z, q, t) || t == freed_canary(z, q) ||
+		     t == canary_chunk_word(z, q);
 	}
 	/* The state may have changed while we looked (a chunk handed out or
 	 * freed by another thread): only a stable state is a finding. */
 	if (ok || bst_state_get(z, j) != st)
 		return 0;
 	return bst_problem(true,
-	                   st == BST_STATE_FREED && is_kind_canary(z, q, t) ? "write-after-free"
+	                   st == BST_STATE_FREED && t == freed_canary(z, q) ? "write-after-free"
 	                                                                    : "canary-corrupted",
 	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
 	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
