@@ -242,8 +242,9 @@ static bool cpu_has_fast_bits(void)
 }
 #endif
 
-/* Removes a random available chunk from z and returns its index. Zone lock
- * held, navail > 0. The word is drawn uniformly over the window; the first
+/* Removes a random available chunk from z and returns its index; the
+ * caller accounts for it in navail. Zone lock held, at least one chunk
+ * available. The word is drawn uniformly over the window; the first
  * nonempty word from there (found through the summary) gives a uniformly
  * random one of its set bits. */
 static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
@@ -278,9 +279,6 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	z->avail[wi] = word;
 	if (!word)
 		z->summary[sw] &= ~(1ull << (wi & 63));
-	atomic_store_explicit(&z->navail,
-	                      atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
-	                      memory_order_relaxed);
 	return wi * 64 + b;
 }
 
@@ -356,13 +354,14 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 	if (atomic_load_explicit(&z->navail, memory_order_relaxed) < want &&
 	    atomic_load_explicit(&z->frontier, memory_order_relaxed) < z->nchunks)
 		extend_window(z, rng);
-	while (n < want && atomic_load_explicit(&z->navail, memory_order_relaxed)) {
+	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
+	for (; n < want && na; na--) {
 		uint32_t i = pick_random(z, rng);
 		if (bst_unlikely(z->npurged != 0))
 			repopulate(z, i);
 		out[n++] = (void *)(z->user + (uintptr_t)i * z->size);
 	}
-	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
+	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
 	if (na < z->purge_mark)
 		z->purge_mark = na;
 	bst_unlock(&z->lock);
@@ -622,40 +621,51 @@ static void purge_free_pages(bst_zone_t *z)
  * since the last purge (or since the low point of the available set). */
 #define PURGE_PAGES_MIN_BYTES ((size_t)1 << 20)
 
+/* Accounts for added chunks just made available in z, and purges if that
+ * emptied the zone or freed enough of it. Zone lock held. */
+static void released(bst_zone_t *z, uint32_t added)
+{
+	uint32_t old = atomic_load_explicit(&z->navail, memory_order_relaxed), na = old + added;
+	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
+	if (old == 0)
+		atomic_store_explicit(&bst_classes[z->cls].hint, (uint32_t)(z - bst_g.zones) + 1,
+		                      memory_order_release);
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	size_t quarter = (size_t)frontier / 4 * z->size;
+	if (na == frontier - z->ncanary) {
+		purge_if_worth(z);
+	} else if (z->cls != 0 &&
+	           (size_t)(na - z->purge_mark) * z->size >=
+	               (PURGE_PAGES_MIN_BYTES > quarter ? PURGE_PAGES_MIN_BYTES : quarter)) {
+		purge_free_pages(z);
+		z->purge_mark = na;
+	}
+}
+
 void bst_zone_release(void *const *ptrs, uint32_t n)
 {
 	bst_zone_t *held = NULL;
+	uint32_t added = 0;
 	for (uint32_t k = 0; k < n; k++) {
 		bst_zone_t *z = bst_zone_of(ptrs[k]);
 		if (z != held) {
-			if (held)
+			if (held) {
+				released(held, added);
 				bst_unlock(&held->lock);
+			}
 			bst_lock(&z->lock);
 			held = z;
+			added = 0;
 		}
 		uint32_t i = bst_chunk_index(z, (uintptr_t)ptrs[k] - z->user);
 		z->avail[i >> 6] |= 1ull << (i & 63);
 		z->summary[i >> 12] |= 1ull << ((i >> 6) & 63);
-		uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed) + 1;
-		atomic_store_explicit(&z->navail, na, memory_order_relaxed);
-		if (na == 1)
-			atomic_store_explicit(&bst_classes[z->cls].hint,
-			                      (uint32_t)(z - bst_g.zones) + 1,
-			                      memory_order_release);
-		uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-		if (na == frontier - z->ncanary) {
-			purge_if_worth(z);
-		} else if (z->cls != 0 &&
-		           (size_t)(na - z->purge_mark) * z->size >=
-		               (PURGE_PAGES_MIN_BYTES > (size_t)frontier / 4 * z->size
-		                    ? PURGE_PAGES_MIN_BYTES
-		                    : (size_t)frontier / 4 * z->size)) {
-			purge_free_pages(z);
-			z->purge_mark = na;
-		}
+		added++;
 	}
-	if (held)
+	if (held) {
+		released(held, added);
 		bst_unlock(&held->lock);
+	}
 }
 
 /* Fork handlers walk the class lists, not all the zone slots: touching
