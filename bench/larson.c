@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 {
 	int threads = arg_threads(argc, argv, 1, 2, MAX_THREADS);
 	double scale = arg_double(argc, argv, 2, 1.0);
-	long ops = scaled(6000000, scale, 20000);
+	long ops = scaled(9000000, scale, 20000);
 	struct rng r = rng_seed(99);
 	/* half full at the start: frees happen from the first operation on */
 	for (int i = 0; i < SLOTS; i += 2)

@@ -72,7 +72,7 @@ static void append(struct buf *b, struct rng *r)
 int main(int argc, char **argv)
 {
 	double scale = arg_double(argc, argv, 1, 1.0);
-	long appends = scaled(1800000, scale, 20000);
+	long appends = scaled(2400000, scale, 20000);
 	struct rng r = rng_seed(5);
 	struct buf bufs[BUFS];
 	for (int i = 0; i < BUFS; i++)
