@@ -51,6 +51,10 @@ BST_NORETURN BST_COLD static void bad_offset(const bst_zone_t *z, const void *p)
  * mismatched deallocation, anything else an overflow. */
 BST_NORETURN BST_COLD static void bad_canary(const bst_zone_t *z, const void *p, uint64_t c)
 {
+	/* Another thread freed the chunk between our state read and this
+	 * canary read: a double free that lost the race by a hair. */
+	if (c == bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED))
+		bst_fatal("double-free", "chunk was freed by another thread meanwhile", p, z->size);
 	for (unsigned k = BST_KIND_MALLOC; k < BST_KIND_CANARY_CHUNK; k++)
 		if (c == bst_canary_kind(z, (uintptr_t)p, k))
 			bst_fatal("alloc-dealloc-mismatch",

@@ -282,24 +282,27 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	return wi * 64 + b;
 }
 
-/* Records purged pages [lo, hi) (page indices); when every slot is taken,
- * the run closest to it grows to cover both (populating pages that are
- * still resident costs little). Zone lock held. */
+/* Records purged pages [lo, hi) (page indices). A run it overlaps or
+ * touches grows to cover both; when every slot is taken, the nearest run
+ * does (populating pages that are still resident costs little). Zone lock
+ * held. */
 static void note_purged(bst_zone_t *z, uint32_t lo, uint32_t hi)
 {
-	if (z->npurged < BST_PURGED_RUNS) {
-		z->purged_lo[z->npurged] = (uint16_t)lo;
-		z->purged_hi[z->npurged] = (uint16_t)hi;
-		z->npurged++;
-		return;
-	}
 	uint32_t best = 0, best_gap = UINT32_MAX;
-	for (uint32_t r = 0; r < BST_PURGED_RUNS; r++) {
-		uint32_t gap = lo >= z->purged_hi[r] ? lo - z->purged_hi[r] : z->purged_lo[r] - hi;
+	for (uint32_t r = 0; r < z->npurged; r++) {
+		uint32_t gap = lo > z->purged_hi[r]   ? lo - z->purged_hi[r]
+		               : z->purged_lo[r] > hi ? z->purged_lo[r] - hi
+		                                      : 0;
 		if (gap < best_gap) {
 			best = r;
 			best_gap = gap;
 		}
+	}
+	if (best_gap != 0 && z->npurged < BST_PURGED_RUNS) {
+		z->purged_lo[z->npurged] = (uint16_t)lo;
+		z->purged_hi[z->npurged] = (uint16_t)hi;
+		z->npurged++;
+		return;
 	}
 	if (lo < z->purged_lo[best])
 		z->purged_lo[best] = (uint16_t)lo;
@@ -339,9 +342,20 @@ BST_NOINLINE static void repopulate(bst_zone_t *z, uint32_t i)
 				z->purged_lo[r] = z->purged_lo[z->npurged];
 				z->purged_hi[r] = z->purged_hi[z->npurged];
 			}
-		} else {
+		} else if (z->npurged < BST_PURGED_RUNS) {
 			z->purged_hi[r] = (uint16_t)a;
-			note_purged(z, b, hi);
+			z->purged_lo[z->npurged] = (uint16_t)b;
+			z->purged_hi[z->npurged] = (uint16_t)hi;
+			z->npurged++;
+		} else {
+			/* No slot for both pieces: keep the bigger. The other's
+			 * pages fault on demand, as they did before runs were
+			 * tracked; merging them back would make every later pick
+			 * in the block populate resident pages again. */
+			if (a - lo >= hi - b)
+				z->purged_hi[r] = (uint16_t)a;
+			else
+				z->purged_lo[r] = (uint16_t)b;
 		}
 		return;
 	}
@@ -800,7 +814,10 @@ size_t bst_zone_verify(void)
 					problems += check_idle_chunk(z, j, true);
 					continue;
 				}
-				if (!is_kind_canary(z, q, tail_of(z, q)) &&
+				/* A freed tail: freed, and perhaps handed out again,
+				 * between our reads; an overflow cannot write it. */
+				uint64_t t = tail_of(z, q);
+				if (!is_kind_canary(z, q, t) && t != freed_canary(z, q) &&
 				    bst_state_get(z, j) == BST_STATE_USED)
 					problems += bst_problem(
 					    true, "canary-corrupted",
