@@ -12,7 +12,7 @@
  *           the freed canary, two neighbour tails compared inline, push
  *           into the thread's quarantine ring (a full ring swaps a random
  *           resident out). No lock, no system call.
- * The two locked instructions are 11.5 of the 45 ns a pair takes on the
+ * The two locked instructions are 11.5 of the 44 ns a pair takes on the
  * development VM (docs/performance.md).
  * Everything else (refill, drain, init, large allocations) is out of line.
  */
