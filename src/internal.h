@@ -122,8 +122,8 @@ typedef struct bst_zone {
 	uint64_t *summary;         /* 1 bit per nonzero avail word */
 	uint64_t canary_secret;
 	/* Page runs [lo, hi) of the user area that purge_free_pages gave back
-	 * and no pick has landed in since (zone lock). The first pick in one
-	 * faults the whole run back in with one call (zone.c). */
+	 * and no pick has landed in since (zone lock). A pick in one faults
+	 * the 64 KiB of the run around it back in with one call (zone.c). */
 	uint8_t npurged;
 	uint16_t purged_lo[BST_PURGED_RUNS], purged_hi[BST_PURGED_RUNS];
 } __attribute__((aligned(128))) bst_zone_t;
