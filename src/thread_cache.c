@@ -4,14 +4,17 @@
  * A thread's bin for a class holds chunks already removed from their zone's
  * avail bitmap (claimed) but not yet handed out: their bitmap state is still
  * 00 or 01, so a free of one of them is an invalid free. malloc pops a bin
- * (api.c) and moves the chunk's state to "in use" with one CAS. Bins refill
- * in batches of random picks from the zones, under one zone lock per batch.
+ * (api.c) and moves the chunk's state to "in use" with one atomic add.
+ * Bins refill in batches of random picks from the zones (4, then 8, 16, up
+ * to the bin's cap), under one zone lock per batch.
  *
- * free() marks the chunk freed (one CAS) and pushes it into the thread's
- * quarantine ring; when the ring is full a random resident is evicted into
- * its class's drain buffer, and a full drain buffer is released to the
- * zones in one batch; consecutive chunks of one zone share one lock hold. Cross-thread frees take
- * the same path: the freeing thread's quarantine, then the owner zone.
+ * free() marks the chunk freed (one atomic subtract) and pushes it into
+ * the thread's quarantine ring; when the ring is full a random resident
+ * leaves it for its class's drain buffer. A full drain buffer becomes one
+ * batch of the thread's shared FIFO, and the oldest batches the FIFO lets
+ * out are released to their zones; consecutive chunks of one zone share
+ * one lock hold. Cross-thread frees take the same path: the freeing
+ * thread's quarantine, then the owner zone.
  *
  * Evicted chunks wait in a per-class drain buffer, so a release batch
  * mostly touches the one zone the thread owns for that class.
