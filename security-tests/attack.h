@@ -19,6 +19,7 @@
 #ifndef BST_ATTACK_H
 #define BST_ATTACK_H
 
+#include <malloc.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -99,6 +100,23 @@ __attribute__((unused)) static void free_extras(void)
 {
 	for (int j = 0; j < zone_chunk_nextras; j++)
 		free(zone_chunk_extras[j]);
+}
+
+/* ---- Linear overflow --------------------------------------------------- */
+
+/*
+ * Fills block p to its usable size, then writes past that end one byte at a
+ * time for two pages. Returns only if no write faulted, by reporting what
+ * (the attack won). For blocks that a guard page must follow.
+ */
+__attribute__((unused, noreturn)) static void overflow_two_pages(char *p, const char *what)
+{
+	size_t n = malloc_usable_size(p);
+	memset(p, 'A', n);
+	volatile char *v = (volatile char *)escape(p);
+	for (size_t i = n; i < n + 2 * 4096; i++)
+		v[i] = 'B';
+	attack_won(what);
 }
 
 /* ---- Running the program again ---------------------------------------- */

@@ -11,17 +11,11 @@
  */
 #define _GNU_SOURCE
 #include "attack.h"
-#include <malloc.h>
 
 int main(void)
 {
 	char *p = malloc((size_t)1 << 20);
 	if (!p)
 		return 2;
-	size_t n = malloc_usable_size(p);
-	memset(p, 'A', n);
-	volatile char *v = escape(p);
-	for (size_t i = n; i < n + 2 * 4096; i++)
-		v[i] = 'B';
-	attack_won("a write of two pages past a 1 MiB allocation did not fault");
+	overflow_two_pages(p, "a write of two pages past a 1 MiB allocation did not fault");
 }
