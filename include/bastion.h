@@ -39,6 +39,44 @@ size_t bastion_malloc_usable_size(void *ptr);
 void bastion_free_sized(void *ptr, size_t size);
 void bastion_free_aligned_sized(void *ptr, size_t alignment, size_t size);
 
+/* ---- private zones ----
+ * A private zone holds objects of one size and nothing else: its 4 MiB
+ * zone slots are never shared with malloc or with another private zone, so
+ * a dangling pointer to one of its objects can only ever meet another
+ * object of the same zone (or fault). Give each sensitive type (sessions,
+ * keys, parser nodes) its own zone. All functions are thread-safe.
+ *
+ *   bastion_zone_create   a zone for objects of object_size bytes
+ *                         (1 .. 65528); NULL with errno EINVAL for a bad
+ *                         size or unknown flags, ENOMEM when out of memory.
+ *   bastion_zone_alloc    one object, zero-filled, 16-byte aligned; NULL
+ *                         with errno ENOMEM (or EACCES while the zone is
+ *                         protected).
+ *   bastion_zone_free     gives an object back (NULL is ignored). Freed
+ *                         objects are wiped and quarantined like heap
+ *                         chunks. Freeing a zone object with free(), a heap
+ *                         block with bastion_zone_free, or an object of
+ *                         another zone is reported ("bastion: zone-mismatch")
+ *                         and aborts.
+ *   bastion_zone_destroy  frees every object and retires the zone's memory:
+ *                         any later access through a pointer into it faults
+ *                         (its address space is not reused while unused
+ *                         slots remain). The handle is dead afterwards.
+ *   bastion_zone_protect  makes every object inaccessible (PROT_NONE) until
+ *   bastion_zone_unprotect  is called; 0 on success, -1 with errno set.
+ * A handle bastion did not make (or a destroyed one) is reported
+ * ("bastion: invalid-zone") and aborts. */
+typedef struct bastion_zone bastion_zone_t;
+/* bastion_zone_create flags. */
+#define BASTION_ZONE_NODUMP 1u /* leave the zone's objects out of core dumps */
+
+bastion_zone_t *bastion_zone_create(size_t object_size, unsigned flags);
+void *bastion_zone_alloc(bastion_zone_t *zone);
+void bastion_zone_free(bastion_zone_t *zone, void *ptr);
+void bastion_zone_destroy(bastion_zone_t *zone);
+int bastion_zone_protect(bastion_zone_t *zone);
+int bastion_zone_unprotect(bastion_zone_t *zone);
+
 /* Walks the whole heap and checks everything it can: the canary of every
  * live chunk and large allocation, the wipe and canary of every freed
  * chunk, every canary chunk. A problem is fatal (one "bastion: <kind>:"

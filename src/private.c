@@ -1,0 +1,1 @@
+/* Private zones (bastion_zone_*): being written. */
