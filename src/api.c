@@ -74,6 +74,13 @@ BST_NORETURN BST_COLD static void bad_wipe(const bst_zone_t *z, const void *p)
 	bst_fatal("write-after-free", "freed chunk was written to before reuse", p, z->size);
 }
 
+/* A pointer into a private zone reached a heap function. */
+BST_NORETURN BST_COLD static void private_object(const bst_zone_t *z, const void *p,
+                                                 const char *what)
+{
+	bst_fatal("zone-mismatch", what, p, z->size);
+}
+
 static inline uint32_t chunk_of(const bst_zone_t *z, const void *p)
 {
 	uintptr_t off = (uintptr_t)p - z->user;
@@ -101,6 +108,8 @@ static inline void check_canary(const bst_zone_t *z, const void *p, unsigned kin
  * chunk, state in use, canary intact) without changing anything. */
 static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
 {
+	if (bst_unlikely(z->pzone != 0))
+		private_object(z, p, "heap function given an object of a private zone");
 	uint32_t i = chunk_of(z, p);
 	unsigned st = bst_state_get(z, i);
 	if (st != BST_STATE_USED)
@@ -203,7 +212,9 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
 	return hand_out(b->slot[--b->count], cls, kind, zeroed);
 }
 
-static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
+/* The checks and the state change of a free, then the wipe and the
+ * neighbour checks: everything but the quarantine. */
+static inline void free_chunk(bst_zone_t *z, void *p, unsigned kind)
 {
 	uint32_t i = chunk_of(z, p);
 	unsigned shift = (i & 31) * 2;
@@ -235,11 +246,30 @@ static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 		if (bst_g.opt.neighbour_checks)
 			bst_check_neighbours(z, i);
 	}
+}
+
+static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
+{
+	/* Private zone objects never enter the heap's quarantine or bins. */
+	if (bst_unlikely(z->pzone != 0))
+		private_object(z, p, "free() of an object of a private zone");
+	free_chunk(z, p, kind);
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->cls, z->size);
 	else
 		bst_free_slow(p, z->cls, z->size);
+}
+
+void *bst_chunk_hand_out(void *p, bool *zeroed)
+{
+	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
+	return hand_out(p, z->cls, BST_KIND_MALLOC, zeroed);
+}
+
+void bst_chunk_free(bst_zone_t *z, void *p)
+{
+	free_chunk(z, p, BST_KIND_MALLOC);
 }
 
 /* ---- large allocations and everything that is not a zone chunk ---- */
@@ -259,6 +289,9 @@ BST_NOINLINE static void free_other(void *p, unsigned kind)
 {
 	if (bst_boot_owns(p))
 		return; /* bootstrap blocks are never reused */
+	if (bst_in_zone_region(p))
+		bst_fatal("invalid-free",
+		          "pointer into a destroyed private zone or an unused zone slot", p, 0);
 	if (!bst_large_free(p, kind))
 		bst_fatal("invalid-free", "pointer was not allocated by bastion", p, 0);
 }
@@ -268,6 +301,8 @@ static size_t usable_of(void *p)
 {
 	bst_zone_t *z = bst_zone_of(p);
 	if (z) {
+		if (bst_unlikely(z->pzone != 0))
+			private_object(z, p, "malloc_usable_size of an object of a private zone");
 		uint32_t i = chunk_of(z, p);
 		unsigned st = bst_state_get(z, i);
 		if (st != BST_STATE_USED)
@@ -342,7 +377,7 @@ BST_EXPORT size_t bastion_verify(void)
 {
 	if (!bst_ready())
 		return 0;
-	return bst_zone_verify() + bst_large_verify();
+	return bst_zone_verify() + bst_private_verify() + bst_large_verify();
 }
 
 /* ---- the API ---- */

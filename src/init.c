@@ -57,6 +57,7 @@ static void initialise(void)
 	/* Without a zone region every small allocation fails with ENOMEM;
 	 * large ones still work. Refusing to start would be worse. */
 	(void)bst_zone_init();
+	bst_private_init();
 	bst_large_init();
 	bst_tcache_init();
 }

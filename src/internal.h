@@ -107,6 +107,7 @@ typedef struct bst_zone {
 	bst_lock_t lock; /* guards avail, summary, navail, frontier writes */
 	_Atomic uint8_t active;
 	uint8_t cls;
+	uint16_t pzone;            /* private zone (index + 1) owning the slot; 0: the heap */
 	uint32_t size;             /* chunk size in bytes */
 	uint32_t nchunks;          /* chunks in the user area */
 	_Atomic uint32_t navail;   /* chunks in the avail bitmap */
@@ -157,6 +158,8 @@ struct bst_globals {
 	uint64_t large_secret;    /* canary secret of large allocations */
 	uint32_t owned_zones_max; /* zones per class before owners share */
 	bool fast_bits;           /* popcnt and a fast pdep (zone.c picks) */
+	uintptr_t pzones;         /* private zone records (private.c) */
+	uint64_t pzone_secret;    /* keys the private zone handles' magic */
 	struct bst_options opt;
 };
 union bst_globals_page {
@@ -209,6 +212,29 @@ void bst_zone_reset_locks(void);
 /* Walks every zone and checks every chunk it can (canaries, wipes, canary
  * chunks); returns problems found. */
 size_t bst_zone_verify(void);
+/* ---- zone.c, for private zones (private.c) ----
+ * A private zone's slots are never on a class list and never adopted (their
+ * owner is BST_OWNER_PRIVATE), so only private.c takes chunks from them. */
+#define BST_OWNER_PRIVATE UINT32_MAX
+/* A fresh zone of class cls for private zone pzone (index + 1), linked to
+ * nothing: the caller keeps its own list through z->next. NULL when the
+ * region or memory is exhausted. */
+bst_zone_t *bst_zone_create_private(unsigned cls, uint16_t pzone, bst_rng_t *rng);
+/* Random picks from z as a refill does (z->lock taken inside). */
+uint32_t bst_zone_take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng);
+bool bst_zone_has_room(bst_zone_t *z);
+/* Retires private zone slot z: lookups no longer find it, its memory and
+ * metadata become inaccessible, and its address range is reused only once
+ * no never-used slot is left. */
+void bst_zone_retire(bst_zone_t *z);
+/* bst_zone_verify for one zone. */
+size_t bst_zone_verify_one(bst_zone_t *z);
+/* True if p lies in the zone region (in use or not). */
+static inline bool bst_in_zone_region(const void *p)
+{
+	return (uintptr_t)p - bst_g.region < bst_g.region_size;
+}
+
 /* The full check of non-live chunk j (states re-read, any kind's canary
  * accepted while it is being handed out): for a neighbour whose tail did
  * not hold what its state says (bst_check_neighbours). */
@@ -434,6 +460,21 @@ void bst_os_name(void *p, size_t size, const char *name);
 void *bst_alloc(size_t size, size_t align, unsigned kind, bool *zeroed);
 /* Releases ptr as kind; with sized, size (and align) must match the block. */
 void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size);
+/* For private zones: hands out claimed chunk p (checks, canary, state) and
+ * frees live chunk p of z (checks, state, wipe, neighbours) exactly as
+ * malloc and free do, minus the thread cache and its quarantine. */
+void *bst_chunk_hand_out(void *p, bool *zeroed);
+void bst_chunk_free(bst_zone_t *z, void *p);
+
+/* ---- private.c ---- */
+/* Reserves the table of private zone records (address space only). */
+void bst_private_init(void);
+/* bastion_verify over every unprotected private zone. */
+size_t bst_private_verify(void);
+/* Fork: every private zone lock, then the locks of their zones. */
+void bst_private_lock_all(void);
+void bst_private_unlock_all(void);
+void bst_private_reset_locks(void);
 
 /* ---- report.c ---- */
 void bst_fatal(const char *kind, const char *detail, const void *ptr,

@@ -318,14 +318,15 @@ void bst_free_slow(void *p, unsigned cls, size_t bytes)
 }
 
 /* fork: take every lock in the one global order (pool, shared cache,
- * shared FIFO, class locks, region, zones by index, large shards) so the child inherits a
- * consistent heap. */
+ * shared FIFO, private zones and their slots, class locks, region, zones by index, large shards) so
+ * the child inherits a consistent heap. */
 void bst_tcache_atfork_prepare(void)
 {
 	bst_lock(&pool_lock);
 	bst_lock(&shared_lock);
 	for (int i = 0; i < FIFO_SHARDS; i++)
 		bst_lock(&fifos[i].lock);
+	bst_private_lock_all();
 	bst_zone_lock_all();
 	bst_large_lock_all();
 }
@@ -334,6 +335,7 @@ void bst_tcache_atfork_parent(void)
 {
 	bst_large_unlock_all();
 	bst_zone_unlock_all();
+	bst_private_unlock_all();
 	for (int i = FIFO_SHARDS; i-- > 0;)
 		bst_unlock(&fifos[i].lock);
 	bst_unlock(&shared_lock);
@@ -354,6 +356,7 @@ void bst_tcache_atfork_child(void)
 	bst_lock_reset(&pool_lock);
 	/* Parent and child must not draw the same random numbers. */
 	bst_random_reseed();
+	bst_private_reset_locks(); /* and reseeds the zones' generators */
 	bst_rng_seed(&shared_tc.rng);
 	if (bst_tc)
 		bst_rng_seed(&bst_tc->rng);

@@ -398,26 +398,38 @@ static const char *const zone_names[BST_NUM_CLASSES] = {
 #undef N
 };
 
-/* Claims a random free slot and builds a zone of class cls there. Class
- * lock held. NULL when the region or memory is exhausted. */
-static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
+/* Marks a slot retired (bst_zone_retire): claimed by nobody, reused last. */
+#define SLOT_RETIRED UINT32_MAX
+
+/* Claims a random free slot for a zone of chunk size size: a never-used
+ * one if any is left, else a retired one. Returns its index, or UINT32_MAX
+ * when every slot is in use. */
+static uint32_t claim_slot(uint32_t size, bst_rng_t *rng)
 {
-	uint32_t n = bst_g.nzones, idx = 0;
-	bool found = false;
+	uint32_t n = bst_g.nzones;
 	bst_lock(&region_lock);
 	uint32_t start = bst_rng_below(rng, n);
-	for (uint32_t k = 0; k < n; k++) {
-		idx = start + k < n ? start + k : start + k - n;
-		if (bst_g.zones[idx].size == 0) {
-			bst_g.zones[idx].size = bst_class_size[cls]; /* claims the slot */
-			found = true;
-			break;
+	for (uint32_t want = 0;; want = SLOT_RETIRED) {
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t idx = start + k < n ? start + k : start + k - n;
+			if (bst_g.zones[idx].size == want) {
+				bst_g.zones[idx].size = size; /* claims the slot */
+				bst_unlock(&region_lock);
+				return idx;
+			}
 		}
+		if (want == SLOT_RETIRED)
+			break;
 	}
 	bst_unlock(&region_lock);
-	if (!found)
-		return NULL;
+	return UINT32_MAX;
+}
 
+/* Builds a zone of class cls in claimed slot idx: commits and names its
+ * memory and fills in the record, still inactive. NULL (slot given back)
+ * when memory is exhausted. */
+static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_rng_t *rng)
+{
 	bst_zone_t *z = &bst_g.zones[idx];
 	uint32_t size = bst_class_size[cls];
 	uint32_t nchunks = (uint32_t)(BST_ZONE_USER / size);
@@ -439,11 +451,12 @@ static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
 		bst_unlock(&region_lock);
 		return NULL;
 	}
-	bst_os_name(user, BST_ZONE_USER, zone_names[cls]);
+	bst_os_name(user, BST_ZONE_USER, name);
 	bst_os_name(meta, state_bytes, "bastion zone state");
 	bst_os_name(summary, BST_SUMMARY_BYTES + avail_bytes, "bastion zone avail");
 
 	z->cls = (uint8_t)cls;
+	z->pzone = 0;
 	z->nchunks = nchunks;
 	z->magic = ((uint64_t)1 << 40) / size + 1;
 	z->user = (uintptr_t)user;
@@ -453,7 +466,21 @@ static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
 	z->canary_secret = bst_rng_u64(rng);
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
+	z->ncanary = 0;
+	z->purge_mark = 0;
 	z->npurged = 0;
+	z->next = 0;
+	return z;
+}
+
+/* Claims a random free slot and builds a zone of class cls there. Class
+ * lock held. NULL when the region or memory is exhausted. */
+static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
+{
+	uint32_t idx = claim_slot(bst_class_size[cls], rng);
+	bst_zone_t *z = idx == UINT32_MAX ? NULL : build_zone(idx, cls, zone_names[cls], rng);
+	if (!z)
+		return NULL;
 	atomic_store_explicit(&z->owner, owner, memory_order_relaxed);
 	bst_class_rec_t *c = &bst_classes[cls];
 	z->next = atomic_load_explicit(&c->head, memory_order_relaxed);
@@ -461,6 +488,49 @@ static bst_zone_t *create_zone(unsigned cls, uint32_t owner, bst_rng_t *rng)
 	atomic_store_explicit(&c->head, idx + 1, memory_order_release);
 	atomic_fetch_add_explicit(&c->nzones, 1, memory_order_relaxed);
 	return z;
+}
+
+bst_zone_t *bst_zone_create_private(unsigned cls, uint16_t pzone, bst_rng_t *rng)
+{
+	/* "bastion private zone <chunk size>"; the kernel copies the name. */
+	char name[40] = "bastion private zone ";
+	size_t n = strlen(name), d = 1;
+	for (uint32_t v = bst_class_size[cls]; v >= 10; v /= 10)
+		d *= 10;
+	for (uint32_t v = bst_class_size[cls]; d; d /= 10)
+		name[n++] = (char)('0' + v / d % 10);
+	name[n] = 0;
+	uint32_t idx = claim_slot(bst_class_size[cls], rng);
+	bst_zone_t *z = idx == UINT32_MAX ? NULL : build_zone(idx, cls, name, rng);
+	if (!z)
+		return NULL;
+	z->pzone = pzone;
+	atomic_store_explicit(&z->owner, BST_OWNER_PRIVATE, memory_order_relaxed);
+	atomic_store_explicit(&z->active, 1, memory_order_release);
+	return z;
+}
+
+uint32_t bst_zone_take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
+{
+	return take(z, out, want, rng);
+}
+
+bool bst_zone_has_room(bst_zone_t *z)
+{
+	return has_room(z);
+}
+
+void bst_zone_retire(bst_zone_t *z)
+{
+	bst_lock(&z->lock);
+	atomic_store_explicit(&z->active, 0, memory_order_release);
+	bst_os_decommit((void *)z->user, BST_ZONE_USER);
+	bst_os_decommit((void *)((uintptr_t)z->state), BST_META_SLOT - BST_PAGE);
+	z->pzone = 0;
+	bst_unlock(&z->lock);
+	bst_lock(&region_lock);
+	z->size = SLOT_RETIRED;
+	bst_unlock(&region_lock);
 }
 
 /* Makes owner the zone's only refilling thread cache, if nobody owns it and
@@ -641,7 +711,7 @@ static void released(bst_zone_t *z, uint32_t added)
 {
 	uint32_t old = atomic_load_explicit(&z->navail, memory_order_relaxed), na = old + added;
 	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
-	if (old == 0)
+	if (old == 0 && z->pzone == 0)
 		atomic_store_explicit(&bst_classes[z->cls].hint, (uint32_t)(z - bst_g.zones) + 1,
 		                      memory_order_release);
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
@@ -800,30 +870,34 @@ void bst_check_neighbour_slow(const bst_zone_t *z, uint32_t j)
 	check_idle_chunk(z, j, false);
 }
 
+size_t bst_zone_verify_one(bst_zone_t *z)
+{
+	size_t problems = 0;
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	for (uint32_t j = 0; j < frontier; j++) {
+		uintptr_t q = z->user + (uintptr_t)j * z->size;
+		if (bst_state_get(z, j) != BST_STATE_USED) {
+			problems += check_idle_chunk(z, j, true);
+			continue;
+		}
+		/* A freed tail: freed, and perhaps handed out again, between our
+		 * reads; an overflow cannot write it. */
+		uint64_t t = tail_of(z, q);
+		if (!is_kind_canary(z, q, t) && t != freed_canary(z, q) &&
+		    bst_state_get(z, j) == BST_STATE_USED)
+			problems += bst_problem(true, "canary-corrupted",
+			                        "live chunk overflowed past its usable size",
+			                        (void *)q, z->size);
+	}
+	return problems;
+}
+
 size_t bst_zone_verify(void)
 {
 	size_t problems = 0;
 	bst_zone_t *z;
 	for (unsigned c = 1; c < BST_NUM_CLASSES; c++)
-		for_each_zone (c, z) {
-			uint32_t frontier =
-			    atomic_load_explicit(&z->frontier, memory_order_relaxed);
-			for (uint32_t j = 0; j < frontier; j++) {
-				uintptr_t q = z->user + (uintptr_t)j * z->size;
-				if (bst_state_get(z, j) != BST_STATE_USED) {
-					problems += check_idle_chunk(z, j, true);
-					continue;
-				}
-				/* A freed tail: freed, and perhaps handed out again,
-				 * between our reads; an overflow cannot write it. */
-				uint64_t t = tail_of(z, q);
-				if (!is_kind_canary(z, q, t) && t != freed_canary(z, q) &&
-				    bst_state_get(z, j) == BST_STATE_USED)
-					problems += bst_problem(
-					    true, "canary-corrupted",
-					    "live chunk overflowed past its usable size", (void *)q,
-					    z->size);
-			}
-		}
+		for_each_zone (c, z)
+			problems += bst_zone_verify_one(z);
 	return problems;
 }
