@@ -3,11 +3,12 @@
  * bytes, against a reference model written independently here from the
  * documented grammar:
  *   options := item ("," item)*
- *   item    := "" | name "=" value
+ *   item    := "" | "help" | name "=" value
  *   value   := digits [k|K|m|M|g|G]       (no overflow, within [min, max])
  * Later items override earlier ones; an unknown name or a bad value prints
  * one notice and changes nothing; a value looser than the default prints
- * one notice and is applied.
+ * one notice and is applied. "help" (any number of times) prints one
+ * "help:" line per option, once, and changes nothing.
  *
  * Checked for every input:
  *   - the parser's result equals the model's, option by option;
@@ -69,6 +70,7 @@ __attribute__((noreturn)) static void fail(const char *what, const char *input)
 typedef struct {
 	unsigned long long v[NOPT];
 	unsigned unknown, bad, weakened;
+	bool help;
 } model_t;
 
 static bool model_value(const char *s, size_t n, unsigned long long *out)
@@ -112,7 +114,9 @@ static void model_parse(model_t *m, const char *s)
 				if (strlen(opts[i].name) == nlen && !memcmp(opts[i].name, s, nlen))
 					idx = i;
 			unsigned long long v;
-			if (idx == NOPT) {
+			if (len == 4 && !memcmp(s, "help", 4)) {
+				m->help = true;
+			} else if (idx == NOPT) {
 				m->unknown++;
 			} else if (!eq || !model_value(eq + 1, len - nlen - 1, &v) ||
 			           v < opts[idx].min || v > opts[idx].max) {
@@ -202,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bst_options_parse(&got, input);
 	capture_end(saved, out, sizeof(out));
 
-	model_t m = {{0}, 0, 0, 0};
+	model_t m = {{0}, 0, 0, 0, false};
 	for (size_t i = 0; i < NOPT; i++)
 		m.v[i] = opts[i].def;
 	model_parse(&m, input);
@@ -222,7 +226,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("wrong number of bad-value notices", input);
 	if (count_lines(out, "protection weakened by BASTION_OPTIONS:", input) != m.weakened)
 		fail("wrong number of weakened-protection notices", input);
-	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened)
+	unsigned help = m.help ? (unsigned)NOPT : 0;
+	if (count_lines(out, "help:", input) != help)
+		fail("wrong number of help lines", input);
+	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened + help)
 		fail("notices that the model does not predict", input);
 
 	/* Round trip: the canonical spelling of the result parses back. */

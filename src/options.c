@@ -2,7 +2,8 @@
  * BASTION_OPTIONS="name=value,name=value": parsed once at start-up, without
  * allocating, from the table in options.def. Unknown names and bad values
  * print one line and are ignored; values that weaken a protection are
- * accepted and announced once, so nobody runs weakened by accident.
+ * accepted and announced once, so nobody runs weakened by accident. The
+ * item "help" prints the table (one line per option) and parsing goes on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,21 @@
 
 static const struct {
 	const char *name;
-	unsigned long long min, max;
+	unsigned long long def, min, max;
+	const char *doc;
 } table[] = {
-#define BST_OPTION(name, def, min, max, looser, doc) {#name, min, max},
+#define BST_OPTION(name, def, min, max, looser, doc) {#name, def, min, max, doc},
 #include "options.def"
 #undef BST_OPTION
 };
+#define NOPT (sizeof(table) / sizeof(table[0]))
+
+/* A help line, "bastion: options: help: " and the padded name=default
+ * before the doc, must fit bst_warn's 255 bytes. */
+#define BST_OPTION(name, def, min, max, looser, doc)                                               \
+	_Static_assert(sizeof(doc) <= 160 && sizeof(#name) <= 40, #name ": doc or name too long");
+#include "options.def"
+#undef BST_OPTION
 
 void bst_options_defaults(struct bst_options *o)
 {
@@ -53,28 +63,89 @@ static bool parse_value(const char *s, size_t n, unsigned long long *out)
 	return i == n;
 }
 
-static void set(struct bst_options *o, size_t idx, unsigned long long v)
+/* Sets option idx to v; item is how BASTION_OPTIONS spelled it. */
+static void set(struct bst_options *o, size_t idx, unsigned long long v, const char *item)
 {
 	size_t k = 0;
 #define BST_OPTION(name, def, min, max, looser, doc)                                               \
 	if (k++ == idx) {                                                                          \
 		o->name = (__typeof__(o->name))v;                                                  \
 		if (looser)                                                                        \
-			bst_warn("options", "protection weakened by BASTION_OPTIONS:", #name);     \
+			bst_warn("options", "protection weakened by BASTION_OPTIONS:", item);      \
 	}
 #include "options.def"
 #undef BST_OPTION
 }
 
+static size_t put(char *buf, size_t pos, const char *s)
+{
+	while (*s)
+		buf[pos++] = *s++;
+	return pos;
+}
+
+static size_t put_dec(char *buf, size_t pos, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf[pos++] = tmp[--n];
+	return pos;
+}
+
+/* name=default as BASTION_OPTIONS spells it: sizes (names ending in _bytes)
+ * with the largest k, m or g suffix that divides them exactly, as
+ * tools/gen-options.c does for the man page. */
+static size_t put_setting(char *buf, size_t pos, size_t i)
+{
+	size_t n = strlen(table[i].name);
+	unsigned long long v = table[i].def;
+	unsigned shift = 0;
+	if (n > 6 && strcmp(table[i].name + n - 6, "_bytes") == 0)
+		for (shift = 30; shift && (v == 0 || v % (1ull << shift) != 0);)
+			shift -= 10;
+	pos = put(buf, pos, table[i].name);
+	buf[pos++] = '=';
+	pos = put_dec(buf, pos, v >> shift);
+	if (shift)
+		buf[pos++] = shift == 30 ? 'g' : shift == 20 ? 'm' : 'k';
+	return pos;
+}
+
+/* One line per option: "bastion: options: help: name=default  doc", the
+ * docs aligned. Stack buffers and bst_warn only: it runs at start-up. */
+static void print_help(void)
+{
+	char line[224];
+	size_t width = 0;
+	for (size_t i = 0; i < NOPT; i++) {
+		size_t n = put_setting(line, 0, i);
+		width = n > width ? n : width;
+	}
+	for (size_t i = 0; i < NOPT; i++) {
+		size_t n = put_setting(line, 0, i);
+		while (n < width + 2)
+			line[n++] = ' ';
+		n = put(line, n, table[i].doc);
+		line[n] = 0;
+		bst_warn("options", "help:", line);
+	}
+}
+
 void bst_options_parse(struct bst_options *o, const char *s)
 {
+	bool helped = false; /* "help,help" prints the table once */
 	while (s && *s) {
 		const char *end = strchr(s, ',');
 		size_t len = end ? (size_t)(end - s) : strlen(s);
 		const char *eq = memchr(s, '=', len);
 		size_t nlen = eq ? (size_t)(eq - s) : len;
-		size_t idx = sizeof(table) / sizeof(table[0]);
-		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		size_t idx = NOPT;
+		for (size_t i = 0; i < NOPT; i++)
 			if (strlen(table[i].name) == nlen && memcmp(table[i].name, s, nlen) == 0)
 				idx = i;
 		unsigned long long v;
@@ -87,13 +158,17 @@ void bst_options_parse(struct bst_options *o, const char *s)
 		item[ilen] = 0;
 		if (len == 0) {
 			/* empty item: ignore */
-		} else if (idx == sizeof(table) / sizeof(table[0])) {
+		} else if (len == 4 && memcmp(s, "help", 4) == 0) {
+			if (!helped)
+				print_help();
+			helped = true;
+		} else if (idx == NOPT) {
 			bst_warn("options", "unknown option ignored:", item);
 		} else if (!eq || !parse_value(eq + 1, len - nlen - 1, &v) || v < table[idx].min ||
 		           v > table[idx].max) {
 			bst_warn("options", "bad value ignored:", item);
 		} else {
-			set(o, idx, v);
+			set(o, idx, v, item);
 		}
 		s = end ? end + 1 : NULL;
 	}
