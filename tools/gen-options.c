@@ -1,0 +1,166 @@
+/*
+ * Prints the table of runtime options, generated from src/options.def (the
+ * same X-macro list that gives the parser and the defaults), so the docs
+ * cannot drift from the code:
+ *
+ *   gen-options --markdown   the table in docs/usage.md
+ *   gen-options --roff       the .TP list in man/bastion.3
+ *
+ * A build-time host tool, never installed. tools/update-options-doc puts
+ * its output between the marker lines of both files; the options_doc test
+ * fails when what is there differs.
+ *
+ * Rendering is deterministic. Sizes (options whose name ends in _bytes)
+ * show as KiB/MiB/GiB in Markdown and with the k/m/g suffix the parser
+ * accepts in roff, when the value is an exact multiple; every other value
+ * is plain decimal. The "looser" expression is printed as written, with v
+ * spelled "value" and || and && spelled "or" and "and".
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	unsigned long long def, min, max;
+	const char *looser, *doc;
+} opts[] = {
+#define BST_OPTION(name, def, min, max, looser, doc) {#name, def, min, max, #looser, doc},
+#include "options.def"
+#undef BST_OPTION
+};
+#define NOPT (sizeof(opts) / sizeof(opts[0]))
+
+static bool is_size(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 6 && strcmp(name + n - 6, "_bytes") == 0;
+}
+
+/* The largest of KiB, MiB, GiB that divides v exactly (0 if none). */
+static unsigned unit_shift(unsigned long long v)
+{
+	for (unsigned shift = 30; shift >= 10; shift -= 10)
+		if (v != 0 && v % (1ull << shift) == 0)
+			return shift;
+	return 0;
+}
+
+/* v as the docs show it: "1 MiB" for sizes, decimal otherwise. */
+static void print_human(const char *name, unsigned long long v)
+{
+	unsigned shift = is_size(name) ? unit_shift(v) : 0;
+	if (shift)
+		printf("%llu %s", v >> shift, shift == 30 ? "GiB" : shift == 20 ? "MiB" : "KiB");
+	else
+		printf("%llu", v);
+}
+
+/* v as BASTION_OPTIONS would spell it: "1m" for sizes, decimal otherwise. */
+static void print_value(const char *name, unsigned long long v)
+{
+	unsigned shift = is_size(name) ? unit_shift(v) : 0;
+	if (shift)
+		printf("%llu%c", v >> shift, shift == 30 ? 'g' : shift == 20 ? 'm' : 'k');
+	else
+		printf("%llu", v);
+}
+
+static bool is_ident(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* The looser expression in words: "value < 256"; "never" for 0. */
+static void print_looser(const char *e)
+{
+	if (strcmp(e, "0") == 0) {
+		fputs("never", stdout);
+		return;
+	}
+	for (size_t i = 0; e[i]; i++) {
+		if (e[i] == 'v' && (i == 0 || !is_ident(e[i - 1])) && !is_ident(e[i + 1])) {
+			fputs("value", stdout);
+		} else if (strncmp(e + i, "||", 2) == 0) {
+			fputs("or", stdout);
+			i++;
+		} else if (strncmp(e + i, "&&", 2) == 0) {
+			fputs("and", stdout);
+			i++;
+		} else {
+			putchar(e[i]);
+		}
+	}
+}
+
+/* Text in a Markdown table cell: a | would end the cell. */
+static void print_md_text(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+static void markdown(void)
+{
+	puts("| option | default | range | weakens a protection when | meaning |");
+	puts("|---|---|---|---|---|");
+	for (size_t i = 0; i < NOPT; i++) {
+		printf("| `%s` | ", opts[i].name);
+		print_human(opts[i].name, opts[i].def);
+		fputs(" | ", stdout);
+		if (opts[i].min == 0 && opts[i].max == 1) {
+			fputs("0 or 1", stdout);
+		} else {
+			print_human(opts[i].name, opts[i].min);
+			fputs(" .. ", stdout);
+			print_human(opts[i].name, opts[i].max);
+		}
+		fputs(" | ", stdout);
+		print_looser(opts[i].looser);
+		fputs(" | ", stdout);
+		print_md_text(opts[i].doc);
+		puts(" |");
+	}
+}
+
+/* Text on a roff line of its own: a leading . or ' would be a request, a
+ * backslash an escape. */
+static void print_roff_text(const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", stdout);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else
+			putchar(*s);
+	}
+	putchar('\n');
+}
+
+static void roff(void)
+{
+	for (size_t i = 0; i < NOPT; i++) {
+		printf(".TP\n.B %s=", opts[i].name);
+		print_value(opts[i].name, opts[i].def);
+		putchar('\n');
+		print_roff_text(opts[i].doc);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--markdown") == 0)
+		markdown();
+	else if (argc == 2 && strcmp(argv[1], "--roff") == 0)
+		roff();
+	else {
+		fprintf(stderr, "usage: %s --markdown | --roff\n", argv[0]);
+		return 2;
+	}
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
