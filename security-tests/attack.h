@@ -19,6 +19,7 @@
 #ifndef BST_ATTACK_H
 #define BST_ATTACK_H
 
+#include <dlfcn.h>
 #include <malloc.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -207,6 +208,50 @@ __attribute__((unused)) static int distinct_child_outputs(const char *argv0, int
 	if (first && runs > 0)
 		memcpy(first, out[0], CHILD_OUT_SIZE);
 	return distinct;
+}
+
+/* ---- Private zones ------------------------------------------------------ */
+/*
+ * A program that keeps a sensitive type in a zone of its own, as a daemon
+ * would with bastion_zone_*: it looks the functions up at run time and,
+ * where the allocator has none, does what a portable program does, plain
+ * malloc and free. The attack then shows what that gives.
+ */
+struct type_zone {
+	void *(*create)(size_t, unsigned);
+	void *(*alloc)(void *);
+	void (*release)(void *, void *);
+	void (*destroy)(void *);
+	void *zone;
+	size_t size;
+};
+
+__attribute__((unused)) static void type_zone_init(struct type_zone *t, size_t size)
+{
+	memset(t, 0, sizeof(*t));
+	t->size = size;
+	*(void **)&t->create = dlsym(RTLD_DEFAULT, "bastion_zone_create");
+	*(void **)&t->alloc = dlsym(RTLD_DEFAULT, "bastion_zone_alloc");
+	*(void **)&t->release = dlsym(RTLD_DEFAULT, "bastion_zone_free");
+	*(void **)&t->destroy = dlsym(RTLD_DEFAULT, "bastion_zone_destroy");
+	if (t->create && t->alloc && t->release && t->destroy)
+		t->zone = t->create(size, 0);
+}
+
+__attribute__((unused)) static void *type_zone_alloc(struct type_zone *t)
+{
+	void *p = t->zone ? t->alloc(t->zone) : calloc(1, t->size);
+	if (!p)
+		exit(2);
+	return escape(p);
+}
+
+__attribute__((unused)) static void type_zone_free(struct type_zone *t, void *p)
+{
+	if (t->zone)
+		t->release(t->zone, p);
+	else
+		free(p);
 }
 
 /* ---- Surviving a fault -------------------------------------------------- */

@@ -56,11 +56,27 @@ static void expect_report(void (*fn)(void *), void *arg, const char *line)
 		fprintf(stderr, "  expected \"%s...\", got \"%s\"\n", line, out);
 }
 
+struct fault_call {
+	void (*fn)(void *);
+	void *arg;
+};
+
+/* Sanitizers catch faults and exit with their own report: the default
+ * action shows the fault itself. */
+static void with_default_fault_action(void *arg)
+{
+	struct fault_call *c = arg;
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	c->fn(c->arg);
+}
+
 /* fn must die by SIGSEGV (or SIGBUS). */
 static void expect_fault(void (*fn)(void *), void *arg)
 {
 	char out[256];
-	int st = in_child(fn, arg, out, sizeof(out));
+	struct fault_call c = {fn, arg};
+	int st = in_child(with_default_fault_action, &c, out, sizeof(out));
 	CHECK(WIFSIGNALED(st) && (WTERMSIG(st) == SIGSEGV || WTERMSIG(st) == SIGBUS));
 }
 
