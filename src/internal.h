@@ -139,7 +139,7 @@ typedef struct bst_class_rec {
 
 /* ---- options.c ---- */
 struct bst_options {
-#define BST_OPTION(name, def, min, max, looser, doc) unsigned long long name;
+#define BST_OPTION(name, type, def, min, max, looser, doc) unsigned long long name;
 #include "options.def"
 #undef BST_OPTION
 };

@@ -444,7 +444,7 @@ static const struct {
 	unsigned long long def;
 	const char *doc;
 } opts[] = {
-#define BST_OPTION(name, def, min, max, looser, doc) {#name, def, doc},
+#define BST_OPTION(name, type, def, min, max, looser, doc) {#name, def, doc},
 #include "options.def"
 #undef BST_OPTION
 };

@@ -10,31 +10,34 @@
  * its output between the marker lines of both files; the options_doc test
  * fails when what is there differs.
  *
- * Rendering is deterministic. Sizes (options whose name ends in _bytes)
- * show as KiB/MiB/GiB in Markdown and with the k/m/g suffix the parser
- * accepts in roff, when the value is an exact multiple; every other value
- * is plain decimal. The "looser" expression is printed as written, with v
- * spelled "value" and || and && spelled "or" and "and".
+ * Rendering is deterministic. Sizes (options of type size) show as KiB/MiB/GiB in Markdown and with
+ * the k/m/g suffix the parser accepts in roff, when the value is an exact multiple; every other
+ * value is plain decimal. The "looser" expression is printed as written, with v spelled "value" and
+ * || and && spelled "or" and "and".
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static const struct {
-	const char *name;
+	const char *name, *type;
 	unsigned long long def, min, max;
 	const char *looser, *doc;
 } opts[] = {
-#define BST_OPTION(name, def, min, max, looser, doc) {#name, def, min, max, #looser, doc},
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
+	{#name, #type, def, min, max, #looser, doc},
 #include "options.def"
 #undef BST_OPTION
 };
 #define NOPT (sizeof(opts) / sizeof(opts[0]))
 
+/* Options are looked up by name in the printers below. */
 static bool is_size(const char *name)
 {
-	size_t n = strlen(name);
-	return n > 6 && strcmp(name + n - 6, "_bytes") == 0;
+	for (size_t i = 0; i < NOPT; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return strcmp(opts[i].type, "size") == 0;
+	return false;
 }
 
 /* The largest of KiB, MiB, GiB that divides v exactly (0 if none). */
@@ -106,10 +109,10 @@ static void print_md_text(const char *s)
 
 static void markdown(void)
 {
-	puts("| option | default | range | weakens a protection when | meaning |");
-	puts("|---|---|---|---|---|");
+	puts("| option | type | default | range | weakens a protection when | meaning |");
+	puts("|---|---|---|---|---|---|");
 	for (size_t i = 0; i < NOPT; i++) {
-		printf("| `%s` | ", opts[i].name);
+		printf("| `%s` | %s | ", opts[i].name, opts[i].type);
 		print_human(opts[i].name, opts[i].def);
 		fputs(" | ", stdout);
 		if (opts[i].min == 0 && opts[i].max == 1) {
