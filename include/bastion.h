@@ -19,6 +19,7 @@
 #define BASTION_H
 
 #include <stddef.h>
+#include <stdio.h> /* FILE, for bastion_malloc_info */
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,6 +77,94 @@ void bastion_zone_free(bastion_zone_t *zone, void *ptr);
 void bastion_zone_destroy(bastion_zone_t *zone);
 int bastion_zone_protect(bastion_zone_t *zone);
 int bastion_zone_unprotect(bastion_zone_t *zone);
+
+/* ---- statistics ----
+ * bastion_stats fills *out with a snapshot of the heap, taken without
+ * allocating and holding at most one of bastion's locks at a time; other
+ * threads keep running, so the numbers of a busy heap are a moment's view,
+ * not one consistent state. Set out->version to BASTION_STATS_VERSION
+ * first: bastion fills the layout of that version (the struct only grows at
+ * its end), or of its own if it is older, and says which in out->version.
+ * Returns 0, or -1 with errno EINVAL for a NULL out or a version of 0.
+ *
+ * Every chunk a class's zones have exposed to allocation is in exactly one
+ * of: in use (handed out), quarantined (freed, waiting in a thread's
+ * quarantine ring, a drain buffer or a shared FIFO), cached (in a thread
+ * cache's bin, not yet handed out), free (in its zone's available set) or
+ * a canary chunk (never handed out). Chunks moving between two of these
+ * while the snapshot is taken may be counted in neither. */
+#define BASTION_STATS_VERSION 1
+#define BASTION_STATS_CLASSES 45 /* class 0 is malloc(0)'s */
+
+struct bastion_stats_class {
+	/* Bytes per chunk, canary included; 0 for class 0, whose chunks are
+	 * inaccessible address space. */
+	size_t chunk_size;
+	size_t zones;          /* 4 MiB zones of the class */
+	size_t chunks_exposed; /* chunks the zones have exposed so far */
+	size_t chunks_in_use;
+	size_t chunks_quarantined;
+	size_t chunks_cached;
+	size_t chunks_free;
+	size_t chunks_canary;
+	size_t bytes_in_use;   /* chunks_in_use * chunk_size */
+	size_t bytes_mapped;   /* accessible user areas plus zone metadata */
+	size_t bytes_resident; /* the part of bytes_mapped in memory (mincore) */
+};
+
+struct bastion_stats {
+	unsigned version;  /* in: BASTION_STATS_VERSION; out: the version filled in */
+	unsigned nclasses; /* out: BASTION_STATS_CLASSES */
+	struct bastion_stats_class classes[BASTION_STATS_CLASSES];
+	/* Allocations above the biggest class, one mapping each. bytes_mapped
+	 * counts their data pages (guard pages are inaccessible). quarantined:
+	 * freed large and sampled allocations still held inaccessible. */
+	struct {
+		size_t count, bytes_in_use, bytes_mapped, bytes_resident, quarantined;
+	} large;
+	/* Small allocations that sampling put on a page of their own. */
+	struct {
+		size_t count, bytes_in_use, bytes_mapped, bytes_resident;
+	} sampled;
+	/* Private zones (bastion_zone_*): handles, their 4 MiB slots, objects
+	 * handed out and objects in their quarantines. Not in classes[]. */
+	struct {
+		size_t zones, slots, objects_in_use, objects_quarantined;
+		size_t bytes_in_use, bytes_mapped, bytes_resident;
+	} private_zones;
+	/* classes[], large, sampled and private_zones added up. bastion's own
+	 * bookkeeping outside the zones (thread caches, large-allocation
+	 * records) is not counted. */
+	struct {
+		size_t bytes_in_use, bytes_mapped, bytes_resident;
+	} total;
+};
+
+int bastion_stats(struct bastion_stats *out);
+
+/* glibc's introspection functions, built on bastion_stats; with
+ * BASTION_OVERRIDE_MALLOC the standard names are these.
+ *   bastion_malloc_stats  a table to stderr (write(2), no allocation): a line
+ *                         per class that has zones, then large, sampled,
+ *                         private zones and totals.
+ *   bastion_malloc_info   the same numbers as XML on fp (glibc's layout, with
+ *                         <malloc version="bastion-1">); options must be 0.
+ *                         Returns 0, or -1 with errno EINVAL (options != 0,
+ *                         fp NULL) or the error of a failed write.
+ *   bastion_mallinfo2     arena: bytes mapped outside large allocations;
+ *                         ordblks/fordblks: free and cached chunks and their
+ *                         bytes; hblks/hblkhd: large allocations and their
+ *                         bytes mapped; uordblks: bytes in use outside large
+ *                         allocations; the rest 0.
+ *   bastion_mallinfo      the same, each field clamped to INT_MAX.
+ * The structs come from <malloc.h> (glibc); they are only declared here, so
+ * this header does not need it. */
+struct mallinfo;
+struct mallinfo2;
+void bastion_malloc_stats(void);
+int bastion_malloc_info(int options, FILE *fp);
+struct mallinfo2 bastion_mallinfo2(void);
+struct mallinfo bastion_mallinfo(void);
 
 /* Walks the whole heap and checks everything it can: the canary of every
  * live chunk and large allocation, the wipe and canary of every freed

@@ -80,6 +80,7 @@ bool bst_ensure_init(void)
 		/* pthread_atfork allocates: register once the heap works. */
 		pthread_atfork(bst_tcache_atfork_prepare, bst_tcache_atfork_parent,
 		               bst_tcache_atfork_child);
+		bst_stats_init(); /* atexit may allocate too */
 		in_init = false;
 		return true;
 	}

@@ -420,6 +420,11 @@ size_t bst_large_verify(void);
 void bst_large_lock_all(void);
 void bst_large_unlock_all(void);
 void bst_large_reset_locks(void);
+/* Statistics (stats.c; the struct is in bastion.h): adds the live large
+ * and sampled allocations and the quarantine's count to out, one shard
+ * lock at a time. */
+struct bastion_stats;
+void bst_large_stats(struct bastion_stats *out);
 
 /* ---- thread_cache.c ---- */
 /* The calling thread's generator, or NULL if it has no cache. */
@@ -441,6 +446,10 @@ void bst_tcache_init(void);
 void bst_tcache_atfork_prepare(void);
 void bst_tcache_atfork_parent(void);
 void bst_tcache_atfork_child(void);
+/* Statistics: adds to out's classes the chunks in every thread cache's bins
+ * (cached) and in the rings, drain buffers and shared FIFOs (quarantined).
+ * One lock at a time; other threads' caches are read racily. */
+void bst_tcache_stats(struct bastion_stats *out);
 
 /* ---- os.c ---- */
 void *bst_os_reserve(size_t size, size_t align, uintptr_t hint, bool account);
@@ -453,6 +462,9 @@ void bst_os_populate(void *p, size_t size);
 void *bst_os_map_guarded(size_t size);
 void bst_os_unmap_guarded(void *p, size_t size);
 void bst_os_name(void *p, size_t size, const char *name);
+/* Bytes of mapped range [p, p + size) (page aligned) resident in memory
+ * (mincore); pages it cannot tell about count as not resident. */
+size_t bst_os_resident(const void *p, size_t size);
 
 /* ---- api.c ---- */
 /* Allocates size bytes aligned to align (0 or a power of two) for kind;
@@ -475,6 +487,18 @@ size_t bst_private_verify(void);
 void bst_private_lock_all(void);
 void bst_private_unlock_all(void);
 void bst_private_reset_locks(void);
+/* Statistics: fills out->private_zones (each zone's lock taken alone;
+ * bst_stats_zone counts a slot). */
+void bst_private_stats(struct bastion_stats *out);
+
+/* ---- stats.c ---- */
+/* Registers the stats_at_exit report; init, once the heap works. */
+void bst_stats_init(void);
+/* Adds zone z's zones (1), exposed, in-use, free and canary chunks, bytes
+ * in use, mapped and resident to c. Lock-free: the states are atomics, so
+ * a zone that changes meanwhile gives a moment's view. */
+struct bastion_stats_class;
+void bst_stats_zone(const bst_zone_t *z, struct bastion_stats_class *c);
 
 /* ---- report.c ---- */
 void bst_fatal(const char *kind, const char *detail, const void *ptr,

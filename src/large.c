@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bastion.h"
 #include "internal.h"
 
 #define SHARDS    16
@@ -584,6 +585,41 @@ void *bst_large_realloc(void *p, size_t size)
 	if (!record(&r))
 		bst_fatal("out-of-metadata", "cannot record a moved large allocation", moved, 0);
 	return moved;
+}
+
+/* mincore runs under the shard lock: the spans cannot be unmapped under
+ * it, and it neither allocates nor takes a lock of ours. */
+void bst_large_stats(struct bastion_stats *out)
+{
+	for (int i = 0; i < SHARDS; i++) {
+		shard_t *s = &shards[i];
+		bst_lock(&s->lock);
+		for (size_t k = 0; k < s->cap; k++) {
+			const large_rec_t *r = &s->tab[k];
+			if (r->key <= TOMBSTONE)
+				continue;
+			if (r->freed) {
+				out->large.quarantined++;
+				continue;
+			}
+			uintptr_t data;
+			size_t len;
+			data_of(r, &data, &len);
+			size_t resident = bst_os_resident((const void *)data, len);
+			if (r->flags & BST_LARGE_SAMPLED) {
+				out->sampled.count++;
+				out->sampled.bytes_in_use += r->usable;
+				out->sampled.bytes_mapped += len;
+				out->sampled.bytes_resident += resident;
+			} else {
+				out->large.count++;
+				out->large.bytes_in_use += r->usable;
+				out->large.bytes_mapped += len;
+				out->large.bytes_resident += resident;
+			}
+		}
+		bst_unlock(&s->lock);
+	}
 }
 
 void bst_large_lock_all(void)

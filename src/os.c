@@ -131,3 +131,22 @@ void bst_os_unmap_guarded(void *p, size_t size)
 {
 	bst_os_release((char *)p - BST_PAGE, size + 2 * BST_PAGE);
 }
+
+/* mincore in steps of a stack vector's pages: no allocation, and a zone's
+ * user area (1023 pages) takes one call. */
+size_t bst_os_resident(const void *p, size_t size)
+{
+	unsigned char vec[1024];
+	size_t resident = 0;
+	int saved = errno;
+	for (size_t off = 0; off < size; off += sizeof(vec) * BST_PAGE) {
+		size_t len =
+		    size - off < sizeof(vec) * BST_PAGE ? size - off : sizeof(vec) * BST_PAGE;
+		if (mincore((void *)((uintptr_t)p + off), len, vec) != 0)
+			continue;
+		for (size_t k = 0; k < (len + BST_PAGE - 1) / BST_PAGE; k++)
+			resident += (vec[k] & 1) * BST_PAGE;
+	}
+	errno = saved;
+	return resident;
+}

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "bastion.h"
 #include "internal.h"
 #include "thread_cache.h"
 
@@ -367,5 +368,50 @@ void bst_tcache_atfork_child(void)
 		tc->in_use = false;
 		tc->next_free = pool_free;
 		pool_free = tc;
+	}
+}
+
+/* ---- statistics (stats.c) ---- */
+
+/* Adds what tc holds. Another thread's bins and ring change under us (its
+ * owner takes no lock for them): the counts are clamped to their arrays
+ * and a stale entry only miscounts, so the reads are racy on purpose. */
+BST_RACY_READS static void count_cache(const bst_tcache_t *tc, struct bastion_stats *out)
+{
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
+		uint32_t n = tc->bins[c].count, d = tc->drain[c].count;
+		out->classes[c].chunks_cached += n < BST_TC_MAX ? n : BST_TC_MAX;
+		out->classes[c].chunks_quarantined += d < BST_DRAIN_MAX ? d : BST_DRAIN_MAX;
+	}
+	uint32_t q = tc->qcount < BST_Q_SLOTS_MAX ? tc->qcount : BST_Q_SLOTS_MAX;
+	for (uint32_t i = 0; i < q; i++) {
+		unsigned c = entry_class(tc->q[i]);
+		if (c < BST_NUM_CLASSES)
+			out->classes[c].chunks_quarantined++;
+	}
+}
+
+void bst_tcache_stats(struct bastion_stats *out)
+{
+	bst_lock(&pool_lock);
+	for (bst_tcache_t *tc = pool_all; tc; tc = tc->next_all)
+		if (tc->in_use)
+			count_cache(tc, out);
+	bst_unlock(&pool_lock);
+	bst_lock(&shared_lock);
+	count_cache(&shared_tc, out);
+	bst_unlock(&shared_lock);
+	/* A batch holds chunks of one class; its size cannot tell class 0
+	 * from class 1 (both 16), its first chunk's zone can. */
+	for (int i = 0; i < FIFO_SHARDS; i++) {
+		fifo_t *f = &fifos[i];
+		bst_lock(&f->lock);
+		for (uint32_t k = 0; k < f->count; k++) {
+			const batch_t *b = &f->b[(f->head + k) % FIFO_BATCHES];
+			const bst_zone_t *z = b->n ? bst_zone_of(b->p[0]) : NULL;
+			if (z)
+				out->classes[z->cls].chunks_quarantined += b->n;
+		}
+		bst_unlock(&f->lock);
 	}
 }
