@@ -48,7 +48,7 @@ static unsigned long long *field(struct bst_options *o, size_t i)
 static bool looser(size_t i, unsigned long long v)
 {
 	size_t k = 0;
-#define BST_OPTION(name, type, def, min, max, looser_expr, doc)                                          \
+#define BST_OPTION(name, type, def, min, max, looser_expr, doc)                                    \
 	if (k++ == i)                                                                              \
 		return (looser_expr);
 #include "options.def"

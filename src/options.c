@@ -23,7 +23,7 @@ static const struct {
 
 /* A help line, "bastion: options: help: " and the padded name=default
  * before the doc, must fit bst_warn's 255 bytes. */
-#define BST_OPTION(name, type, def, min, max, looser, doc)                                               \
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
 	_Static_assert(sizeof(doc) <= 160 && sizeof(#name) <= 40, #name ": doc or name too long");
 #include "options.def"
 #undef BST_OPTION
@@ -67,7 +67,7 @@ static bool parse_value(const char *s, size_t n, unsigned long long *out)
 static void set(struct bst_options *o, size_t idx, unsigned long long v, const char *item)
 {
 	size_t k = 0;
-#define BST_OPTION(name, type, def, min, max, looser, doc)                                               \
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
 	if (k++ == idx) {                                                                          \
 		o->name = (__typeof__(o->name))v;                                                  \
 		if (looser)                                                                        \

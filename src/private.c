@@ -322,7 +322,7 @@ BST_EXPORT int bastion_zone_unprotect(bastion_zone_t *h)
 }
 
 /* Calls fn on every live record, its lock held. */
-static size_t each_live(size_t (*fn)(struct bastion_zone *pz))
+static size_t each_live(size_t (*fn)(struct bastion_zone *pz, void *ctx), void *ctx)
 {
 	size_t sum = 0;
 	uint32_t n = atomic_load_explicit(&ncommitted, memory_order_acquire);
@@ -332,14 +332,15 @@ static size_t each_live(size_t (*fn)(struct bastion_zone *pz))
 			continue;
 		bst_lock(&pz->lock);
 		if (atomic_load_explicit(&pz->magic, memory_order_relaxed) == magic_of(pz))
-			sum += fn(pz);
+			sum += fn(pz, ctx);
 		bst_unlock(&pz->lock);
 	}
 	return sum;
 }
 
-static size_t verify_zone(struct bastion_zone *pz)
+static size_t verify_zone(struct bastion_zone *pz, void *ctx)
 {
+	(void)ctx;
 	size_t problems = 0;
 	if (pz->protected_)
 		return 0; /* inaccessible by request; checked once unprotected */
@@ -350,7 +351,32 @@ static size_t verify_zone(struct bastion_zone *pz)
 
 size_t bst_private_verify(void)
 {
-	return bst_g.pzones ? each_live(verify_zone) : 0;
+	return bst_g.pzones ? each_live(verify_zone, NULL) : 0;
+}
+
+/* Adds pz to out->private_zones. Chunk states and residency are read from
+ * the metadata and with mincore, so a protected zone is counted too. */
+static size_t stats_zone(struct bastion_zone *pz, void *ctx)
+{
+	struct bastion_stats *out = ctx;
+	struct bastion_stats_class c;
+	memset(&c, 0, sizeof(c));
+	for (uint32_t i = pz->head; i; i = slot(i)->next)
+		bst_stats_zone(slot(i), &c);
+	out->private_zones.zones++;
+	out->private_zones.slots += pz->nslots;
+	out->private_zones.objects_in_use += pz->live;
+	out->private_zones.objects_quarantined += pz->qcount;
+	out->private_zones.bytes_in_use += c.bytes_in_use;
+	out->private_zones.bytes_mapped += c.bytes_mapped;
+	out->private_zones.bytes_resident += c.bytes_resident;
+	return 0;
+}
+
+void bst_private_stats(struct bastion_stats *out)
+{
+	if (bst_g.pzones)
+		each_live(stats_zone, out);
 }
 
 /* Fork handlers. The table lock first, so no record is being made; then

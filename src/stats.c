@@ -83,12 +83,6 @@ void bst_stats_zone(const bst_zone_t *z, struct bastion_stats_class *c)
 	                     bst_os_resident(z->summary, BST_SUMMARY_BYTES + avail_bytes);
 }
 
-/* Until private.c counts its zones: none. */
-__attribute__((weak)) void bst_private_stats(struct bastion_stats *out)
-{
-	(void)out;
-}
-
 BST_EXPORT int bastion_stats(struct bastion_stats *out)
 {
 	if (out == NULL || out->version == 0) {

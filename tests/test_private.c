@@ -410,6 +410,48 @@ static void test_threads(void)
 	bastion_zone_destroy(shared_zone);
 }
 
+/* bastion_stats counts private zones apart from the heap's classes. */
+static void test_stats(void)
+{
+	struct bastion_stats a, b, c;
+	a.version = b.version = c.version = BASTION_STATS_VERSION;
+	CHECK(bastion_stats(&a) == 0);
+	bastion_zone_t *z = bastion_zone_create(100, 0);
+	void *objs[300];
+	for (int i = 0; i < 300; i++)
+		objs[i] = bastion_zone_alloc(z);
+	CHECK(bastion_stats(&b) == 0);
+	size_t chunk = bastion_chunk_size(100);
+	CHECK(b.private_zones.zones == a.private_zones.zones + 1);
+	CHECK(b.private_zones.slots == a.private_zones.slots + 1);
+	CHECK(b.private_zones.objects_in_use == a.private_zones.objects_in_use + 300);
+	CHECK(b.private_zones.bytes_in_use == a.private_zones.bytes_in_use + 300 * chunk);
+	CHECK(b.private_zones.bytes_mapped > a.private_zones.bytes_mapped);
+	CHECK(b.private_zones.bytes_resident <= b.private_zones.bytes_mapped);
+	CHECK(b.private_zones.bytes_resident >= 300 * chunk);
+	/* The heap's class is untouched. */
+	unsigned cls = 0;
+	while (b.classes[cls].chunk_size != chunk)
+		cls++;
+	CHECK(b.classes[cls].chunks_in_use == a.classes[cls].chunks_in_use);
+	CHECK(b.total.bytes_in_use == a.total.bytes_in_use + 300 * chunk);
+	for (int i = 0; i < 50; i++)
+		bastion_zone_free(z, objs[i]);
+	CHECK(bastion_stats(&c) == 0);
+	CHECK(c.private_zones.objects_in_use == b.private_zones.objects_in_use - 50);
+	CHECK(c.private_zones.bytes_in_use == b.private_zones.bytes_in_use - 50 * chunk);
+	CHECK(c.private_zones.objects_quarantined == b.private_zones.objects_quarantined + 50);
+	CHECK(bastion_zone_protect(z) == 0); /* counted while protected too */
+	CHECK(bastion_stats(&c) == 0);
+	CHECK(c.private_zones.objects_in_use == b.private_zones.objects_in_use - 50);
+	CHECK(bastion_zone_unprotect(z) == 0);
+	bastion_zone_destroy(z);
+	CHECK(bastion_stats(&c) == 0);
+	CHECK(c.private_zones.zones == a.private_zones.zones);
+	CHECK(c.private_zones.slots == a.private_zones.slots);
+	CHECK(c.private_zones.bytes_mapped == a.private_zones.bytes_mapped);
+}
+
 /* A zone survives fork in both processes. */
 static void test_fork(void)
 {
@@ -440,6 +482,7 @@ int main(void)
 	test_protect();
 	test_destroy();
 	test_threads();
+	test_stats();
 	test_fork();
 	CHECK_DONE();
 }
