@@ -394,15 +394,27 @@ void bst_private_stats(struct bastion_stats *out)
 		each_live(stats_zone, out);
 }
 
-/* Fork handlers. The table lock first, so no record is being made; then
- * every record's lock, live or not (a dead record's page reads as zero,
- * and locking it costs one page in the child), then its slots' locks. */
+/* Fork handlers. The table lock first, so no record becomes live; then
+ * the lock of every live record (none can die meanwhile: destroy needs
+ * it) and its slots' locks. Dead records are left alone: locking them
+ * would fault a page of each into both processes. */
+static bool live(uint32_t i)
+{
+	return atomic_load_explicit(&record(i)->magic, memory_order_relaxed) != 0;
+}
+
 void bst_private_lock_all(void)
 {
 	bst_lock(&table_lock);
 	uint32_t n = atomic_load_explicit(&ncommitted, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++) {
+		if (!live(i))
+			continue;
 		bst_lock(&record(i)->lock);
+		if (!live(i)) { /* destroyed while we waited */
+			bst_unlock(&record(i)->lock);
+			continue;
+		}
 		for (uint32_t s = record(i)->head; s; s = slot(s)->next)
 			bst_lock(&slot(s)->lock);
 	}
@@ -412,6 +424,8 @@ void bst_private_unlock_all(void)
 {
 	uint32_t n = atomic_load_explicit(&ncommitted, memory_order_relaxed);
 	for (uint32_t i = n; i-- > 0;) {
+		if (!live(i))
+			continue;
 		for (uint32_t s = record(i)->head; s; s = slot(s)->next)
 			bst_unlock(&slot(s)->lock);
 		bst_unlock(&record(i)->lock);
@@ -423,11 +437,18 @@ void bst_private_reset_locks(void)
 {
 	uint32_t n = atomic_load_explicit(&ncommitted, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++) {
-		for (uint32_t s = record(i)->head; s; s = slot(s)->next)
+		struct bastion_zone *pz = record(i);
+		if (!live(i)) {
+			/* Reading a given-back page costs nothing; a destroy cut
+			 * short by the fork may have left its lock held. */
+			if (atomic_load_explicit(&pz->lock.v, memory_order_relaxed))
+				bst_lock_reset(&pz->lock);
+			continue;
+		}
+		for (uint32_t s = pz->head; s; s = slot(s)->next)
 			bst_lock_reset(&slot(s)->lock);
-		bst_lock_reset(&record(i)->lock);
-		if (atomic_load_explicit(&record(i)->magic, memory_order_relaxed))
-			bst_rng_seed(&record(i)->rng); /* the child draws its own numbers */
+		bst_lock_reset(&pz->lock);
+		bst_rng_seed(&pz->rng); /* the child draws its own numbers */
 	}
 	bst_lock_reset(&table_lock);
 }

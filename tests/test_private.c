@@ -455,6 +455,8 @@ static void test_stats(void)
 /* A zone survives fork in both processes. */
 static void test_fork(void)
 {
+	bastion_zone_t *dead = bastion_zone_create(32, 0); /* a dead record at fork */
+	bastion_zone_destroy(dead);
 	bastion_zone_t *z = bastion_zone_create(32, 0);
 	void *p = bastion_zone_alloc(z);
 	CHECK(z && p);
@@ -465,6 +467,11 @@ static void test_fork(void)
 		bastion_zone_free(z, p);
 		bastion_zone_free(z, q);
 		bastion_zone_destroy(z);
+		bastion_zone_t *again = bastion_zone_create(32, 0);
+		void *r = again ? bastion_zone_alloc(again) : NULL;
+		if (!r)
+			_exit(2);
+		bastion_zone_free(again, r);
 		_exit(bastion_verify() == 0 ? 0 : 1);
 	}
 	int st;
