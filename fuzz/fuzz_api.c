@@ -3,21 +3,30 @@
  *
  * The input is decoded into a sequence of operations (allocate with one of
  * the nine allocating functions, realloc, reallocarray, free in one of three
- * ways, malloc_usable_size, refill, check, bastion_verify). A shadow model of
- * up to 64 live allocations (pointer, requested size, alignment, pattern
- * seed, zeroed) is checked after every step:
+ * ways, malloc_usable_size, refill, check, bastion_verify; and on up to three
+ * private zones, each created on first use with an object size from the
+ * input: allocate, destroy, protect). A shadow model of up to 64 live
+ * allocations (pointer, requested size, alignment, pattern seed, zeroed, the
+ * zone if any) is checked after every step:
  *   - a returned pointer is aligned as asked, and to 16;
- *   - malloc_usable_size >= the requested size;
- *   - a new block overlaps no live one;
+ *   - malloc_usable_size >= the requested size (heap blocks only: asking
+ *     about a zone object is a misuse);
+ *   - a new block overlaps no live one (a zone object spans its object
+ *     size), and no zone object shares a 4 MiB zone slot with a heap block
+ *     or with an object of another zone;
  *   - contents (a pattern from the seed over the requested size, or zeros
- *     for calloc) are intact before free and after realloc (the
- *     min(old, new) prefix);
- *   - invalid requests return NULL / an error number with errno as the
- *     header documents, and change nothing;
- *   - bastion_verify() returns 0.
+ *     for calloc and fresh zone objects) are intact before free, after
+ *     realloc (the min(old, new) prefix), before a zone is destroyed and
+ *     after it is unprotected;
+ *   - invalid requests (zone sizes 0 and above 65528, unknown flags) return
+ *     NULL / an error number with errno as the header documents, and change
+ *     nothing; a protected zone's alloc fails with EACCES;
+ *   - bastion_verify() returns 0, also while a zone is protected.
  * The harness only ever frees live pointers with the size and alignment they
- * were requested with, so any "bastion: ..." abort is a finding. A shadow
- * violation prints what failed and calls abort().
+ * were requested with, zone objects through bastion_zone_free with their
+ * own zone, and destroys every zone at the end of each input, so any
+ * "bastion: ..." abort is a finding. A shadow violation prints what failed
+ * and calls abort().
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -33,6 +42,9 @@
 #define SLOTS        64
 #define VERIFY_EVERY 128
 #define MAX_OPS      512
+#define NZONES       3
+#define ZONE_MAX_OBJ ((size_t)65528)        /* the largest valid object size */
+#define ZSLOT(a)     ((uintptr_t)(a) >> 22) /* the 4 MiB zone slot of an address */
 
 typedef struct {
 	unsigned char *p;
@@ -41,12 +53,22 @@ typedef struct {
 	uint32_t seed;
 	bool zeroed; /* contents are expected to be zero (calloc) */
 	bool live;
+	uint8_t zone; /* 0: a heap block; k + 1: an object of zones[k] */
 	const char *how;
 } slot_t;
 
+typedef struct {
+	bastion_zone_t *z; /* NULL before first use and after destroy */
+	size_t size;       /* object size */
+	unsigned flags;
+} zone_t;
+
 static slot_t slots[SLOTS];
+static zone_t zones[NZONES];
+static const char *const zone_how[NZONES] = {"zone_alloc(0)", "zone_alloc(1)", "zone_alloc(2)"};
 static uint32_t seed_counter;
 static unsigned long step_no;
+static bool verified_protected; /* this input verified while a zone was protected */
 
 /* ---- failure reporting ---- */
 
@@ -86,28 +108,57 @@ static void check_all(const char *when)
 			check_contents(&slots[i], slots[i].size, when);
 }
 
+/* Checks the objects of zone k, or (others) every block that is not one. */
+static void check_zone(int k, bool others, const char *when)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].live && (slots[i].zone == k + 1) != others)
+			check_contents(&slots[i], slots[i].size, when);
+}
+
 /* ---- checks on a new block ---- */
 
-static void check_new(unsigned char *p, size_t size, size_t align, int self, const char *how)
+/* The bytes a block occupies for the overlap checks. A zone object's usable
+ * size is not asked for (malloc_usable_size of one is a misuse): it spans
+ * its object size. */
+static size_t extent(unsigned char *p, size_t size, int zone)
+{
+	if (zone)
+		return size ? size : 1;
+	return block_extent(p, size);
+}
+
+/* zone: 0 for a heap block, k + 1 for an object of zones[k]. */
+static void check_new(unsigned char *p, size_t size, size_t align, int zone, int self,
+                      const char *how)
 {
 	if ((uintptr_t)p % 16)
 		fail("%s(size %zu) returned %p, not 16-aligned", how, size, (void *)p);
 	if (align > 1 && (uintptr_t)p % align)
 		fail("%s(align %zu, size %zu) returned %p, not aligned", how, align, size,
 		     (void *)p);
-	size_t us = bastion_malloc_usable_size(p);
-	if (us < size)
-		fail("%s(size %zu) returned %p with usable size %zu", how, size, (void *)p, us);
-	uintptr_t a = (uintptr_t)p, b = a + block_extent(p, size);
+	if (!zone) {
+		size_t us = bastion_malloc_usable_size(p);
+		if (us < size)
+			fail("%s(size %zu) returned %p with usable size %zu", how, size, (void *)p,
+			     us);
+	}
+	uintptr_t a = (uintptr_t)p, b = a + extent(p, size, zone);
 	for (int i = 0; i < SLOTS; i++) {
 		const slot_t *s = &slots[i];
 		if (!s->live || i == self)
 			continue;
-		uintptr_t c = (uintptr_t)s->p, d = c + block_extent(s->p, s->size);
+		uintptr_t c = (uintptr_t)s->p, d = c + extent(s->p, s->size, s->zone);
 		if (a < d && c < b)
 			fail("%s(size %zu) returned %p..%p overlapping live %p..%p (%s, size %zu)",
 			     how, size, (void *)a, (void *)b, (void *)c, (void *)d, s->how,
 			     s->size);
+		/* Isolation: a private zone's 4 MiB slots hold nothing else. */
+		if (zone != s->zone && ZSLOT(a) <= ZSLOT(d - 1) && ZSLOT(c) <= ZSLOT(b - 1))
+			if (zone || s->zone)
+				fail("%s(size %zu) returned %p, in a 4 MiB slot with live %p (%s, "
+				     "size %zu)",
+				     how, size, (void *)a, (void *)c, s->how, s->size);
 	}
 }
 
@@ -116,6 +167,14 @@ static void check_new(unsigned char *p, size_t size, size_t align, int self, con
 static void release(slot_t *s, unsigned how)
 {
 	check_contents(s, s->size, "before free");
+	if (s->zone) {
+		bastion_zone_t *z = zones[s->zone - 1].z;
+		if (how % 3 == 2)
+			bastion_zone_free(z, NULL); /* ignored */
+		bastion_zone_free(z, s->p);
+		s->live = false;
+		return;
+	}
 	switch (how % 3) {
 	case 0:
 		bastion_free(s->p);
@@ -154,22 +213,135 @@ static size_t live_count(void)
 	return n;
 }
 
-static void install(slot_t *s, int idx, void *p, size_t size, size_t align, bool zeroed,
-                    const char *how)
+/* Puts new block p in slot s once check_new passes; zone as for check_new. */
+static void install_in(slot_t *s, void *p, size_t size, size_t align, int zone, bool zeroed,
+                       const char *how)
 {
-	check_new(p, size, align, -1, how);
-	(void)idx;
+	check_new(p, size, align, zone, -1, how);
 	s->p = p;
 	s->size = size;
 	s->align = align;
 	s->seed = ++seed_counter * 2654435761u;
 	s->zeroed = zeroed;
 	s->live = true;
+	s->zone = (uint8_t)zone;
 	s->how = how;
 	if (zeroed)
-		check_contents(s, size, "fresh calloc");
-	else
+		check_contents(s, size, zone ? "fresh zone object" : "fresh calloc");
+	if (zone) /* zero-filled as promised; from now on, a pattern */
+		s->zeroed = false;
+	if (!s->zeroed)
 		fill(s, 0, size);
+}
+
+static void install(slot_t *s, int idx, void *p, size_t size, size_t align, bool zeroed,
+                    const char *how)
+{
+	(void)idx;
+	install_in(s, p, size, align, 0, zeroed, how);
+}
+
+static void verify(const char *when)
+{
+	size_t problems = bastion_verify();
+	if (problems)
+		fail("bastion_verify() found %zu problems (%s)", problems, when);
+}
+
+/* ---- private zones ---- */
+
+/* Object sizes 1..ZONE_MAX_OBJ, biased towards small ones and the usable
+ * sizes of the classes (a zone's objects are chunks of the smallest class
+ * that holds them). */
+static size_t pick_zone_size(reader_t *r, uint8_t sel)
+{
+	size_t n;
+	switch (sel & 7) {
+	case 0:
+	case 1:
+	case 2:
+		n = (size_t)u8(r) + 1; /* 1..256 */
+		break;
+	case 3: { /* a class's usable size, one less, one more */
+		uint8_t b = u8(r);
+		static const int delta[] = {0, -1, 1};
+		n = (size_t)((ptrdiff_t)class_sizes[b % NCLASS] - 8 + delta[b / NCLASS % 3]);
+		break;
+	}
+	case 4:
+		n = (size_t)uN(r, 2) % 4096 + 1;
+		break;
+	case 5:
+		n = (size_t)uN(r, 2) % ZONE_MAX_OBJ + 1;
+		break;
+	default: {
+		static const size_t s[] = {1,  2,  7,    8,    9,     15,    16,    17,
+		                           24, 25, 4088, 4089, 32760, 65520, 65527, 65528};
+		n = s[u8(r) % 16];
+		break;
+	}
+	}
+	return n < 1 ? 1 : n > ZONE_MAX_OBJ ? ZONE_MAX_OBJ : n;
+}
+
+/* Zone k, created on first use: a selector byte picks the object size, the
+ * flags and one invalid request to try first. */
+static zone_t *zone_get(reader_t *r, int k)
+{
+	zone_t *zn = &zones[k];
+	if (zn->z)
+		return zn;
+	uint8_t sel = u8(r);
+	size_t n = pick_zone_size(r, sel);
+	unsigned flags = sel & 8 ? BASTION_ZONE_NODUMP : 0;
+	static const unsigned bad_flags[] = {2, 4, 0x80000000u, ~0u};
+	size_t bad_size = n;
+	unsigned bad_flag = flags;
+	switch ((sel >> 4) & 7) {
+	case 0:
+		bad_size = 0;
+		break;
+	case 1:
+		bad_size = sel & 0x80 ? 65536 : ZONE_MAX_OBJ + 1;
+		break;
+	case 2:
+		bad_size = sel & 0x80 ? SIZE_MAX : IMPOSSIBLE;
+		break;
+	case 3:
+		bad_flag = bad_flags[sel >> 7 | (n & 2)] | flags;
+		break;
+	default:
+		break;
+	}
+	if (bad_size != n || bad_flag != flags) {
+		errno = 0;
+		bastion_zone_t *bad = bastion_zone_create(bad_size, bad_flag);
+		int err = errno;
+		if (bad)
+			fail("zone_create(%zu, %#x) succeeded (%p) but must fail", bad_size,
+			     bad_flag, (void *)bad);
+		if (err != EINVAL)
+			fail("zone_create(%zu, %#x) failed with errno %d, expected EINVAL",
+			     bad_size, bad_flag, err);
+	}
+	errno = 0;
+	zn->z = bastion_zone_create(n, flags);
+	if (!zn->z)
+		fail("zone_create(%zu, %#x) failed, errno %d", n, flags, errno);
+	zn->size = n;
+	zn->flags = flags;
+	return zn;
+}
+
+/* Destroys zone k: its objects die with it, without a free. */
+static void zone_destroy(int k)
+{
+	check_zone(k, false, "before zone destroy");
+	bastion_zone_destroy(zones[k].z);
+	zones[k].z = NULL;
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].live && slots[i].zone == k + 1)
+			slots[i].live = false;
 }
 
 /* ---- one operation ---- */
@@ -189,14 +361,31 @@ enum {
 	OP_REFILL,
 	OP_TOUCH_USABLE,
 	OP_VERIFY,
+	OP_ZONE_ALLOC, /* from here on, op bytes >= HEAP_OP_BYTES */
+	OP_ZONE_DESTROY,
+	OP_ZONE_PROTECT,
 	OP_NUM
 };
+
+/* Op bytes below HEAP_OP_BYTES pick the heap ops as before the zone ops
+ * existed (opb % OP_ZONE_ALLOC); the 18 above pick the zone ops, mostly
+ * allocations. */
+#define HEAP_OP_BYTES (OP_ZONE_ALLOC * 17)
+
+static unsigned decode_op(uint8_t opb)
+{
+	if (opb < HEAP_OP_BYTES)
+		return opb % OP_ZONE_ALLOC;
+	unsigned k = opb - HEAP_OP_BYTES;
+	return k < 12 ? OP_ZONE_ALLOC : k < 15 ? OP_ZONE_DESTROY : OP_ZONE_PROTECT;
+}
 
 static void do_op(reader_t *r)
 {
 	uint8_t opb = u8(r);
-	unsigned op = opb % OP_NUM;
-	int idx = u8(r) % SLOTS;
+	unsigned op = decode_op(opb);
+	uint8_t ib = u8(r);
+	int idx = ib % SLOTS;
 	slot_t *s = &slots[idx];
 	void *p = NULL;
 	int err;
@@ -270,6 +459,8 @@ static void do_op(reader_t *r)
 			break;
 		bool bad = ovf || total >= IMPOSSIBLE;
 		const char *how = arr ? "reallocarray" : "realloc";
+		if (s->live && s->zone)
+			release(s, opb >> 4); /* not a heap block: realloc from NULL */
 		if (s->live)
 			check_contents(s, s->size, "before realloc");
 		unsigned char *old = s->live ? s->p : NULL;
@@ -296,7 +487,7 @@ static void do_op(reader_t *r)
 			install(s, idx, p, total, 0, false, how);
 			break;
 		}
-		check_new(p, total, 0, idx, how);
+		check_new(p, total, 0, 0, idx, how);
 		slot_t ns = *s;
 		ns.p = p;
 		check_contents(&ns, s->size < total ? s->size : total, "after realloc");
@@ -408,7 +599,9 @@ static void do_op(reader_t *r)
 			bastion_free(NULL); /* a no-op */
 		break;
 	case OP_USABLE:
-		if (s->live) {
+		if (s->live && s->zone) {
+			check_contents(s, s->size, "usable op on a zone object");
+		} else if (s->live) {
 			size_t us = bastion_malloc_usable_size(s->p);
 			if (us < s->size)
 				fail("usable size %zu < requested %zu for %p (%s)", us, s->size,
@@ -427,7 +620,9 @@ static void do_op(reader_t *r)
 		break;
 	case OP_TOUCH_USABLE:
 		/* Every usable byte may be written: it must not hit the canary. */
-		if (s->live) {
+		if (s->live && s->zone) {
+			fill(s, 0, s->size); /* a zone object: its object size */
+		} else if (s->live) {
 			size_t us = bastion_malloc_usable_size(s->p);
 			if (us > OK_LIMIT + 65536)
 				fail("usable size %zu of %p (size %zu) is absurd", us, (void *)s->p,
@@ -438,6 +633,54 @@ static void do_op(reader_t *r)
 	case OP_VERIFY:
 		check_all("verify op");
 		break;
+	case OP_ZONE_ALLOC: {
+		uint8_t zb = u8(r);
+		int k = zb % NZONES;
+		if (s->live)
+			release(s, zb >> 2);
+		zone_t *zn = zone_get(r, k);
+		errno = 0;
+		p = bastion_zone_alloc(zn->z);
+		err = errno;
+		if (!p)
+			fail("zone_alloc(zone %d, object size %zu, flags %#x) failed, errno %d", k,
+			     zn->size, zn->flags, err);
+		install_in(s, p, zn->size, 0, k + 1, true, zone_how[k]);
+		break;
+	}
+	case OP_ZONE_DESTROY:
+		zone_get(r, ib % NZONES); /* an unused zone is destroyed empty */
+		zone_destroy(ib % NZONES);
+		check_all("after zone destroy");
+		break;
+	case OP_ZONE_PROTECT: {
+		int k = ib % NZONES;
+		unsigned v = ib >> 2;
+		zone_t *zn = zone_get(r, k);
+		if (bastion_zone_protect(zn->z) != 0)
+			fail("zone_protect(zone %d) failed, errno %d", k, errno);
+		if ((v & 1) && bastion_zone_protect(zn->z) != 0)
+			fail("zone_protect(zone %d) again failed, errno %d", k, errno);
+		/* A verify walks the whole heap, most of this harness's time:
+		 * once per input is enough to see it skip a protected zone. */
+		if (!verified_protected) {
+			verify("zone protected");
+			verified_protected = true;
+		}
+		errno = 0;
+		p = bastion_zone_alloc(zn->z);
+		expect_fail(p, errno, EACCES, EACCES, "zone_alloc(protected zone)");
+		if (v & 2)
+			bastion_zone_free(zn->z, NULL); /* ignored, even now */
+		if (v & 4)
+			check_zone(k, true, "while another zone is protected");
+		if (bastion_zone_unprotect(zn->z) != 0)
+			fail("zone_unprotect(zone %d) failed, errno %d", k, errno);
+		if ((v & 8) && bastion_zone_unprotect(zn->z) != 0)
+			fail("zone_unprotect(zone %d) again failed, errno %d", k, errno);
+		check_zone(k, false, "after unprotect");
+		break;
+	}
 	}
 
 	/* A failed request changes nothing: the other blocks are intact. */
@@ -448,17 +691,12 @@ static void do_op(reader_t *r)
 	}
 }
 
-static void verify(const char *when)
-{
-	size_t problems = bastion_verify();
-	if (problems)
-		fail("bastion_verify() found %zu problems (%s)", problems, when);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	reader_t r = {data, size};
 	memset(slots, 0, sizeof(slots));
+	memset(zones, 0, sizeof(zones));
+	verified_protected = false;
 	step_no = 0;
 	for (unsigned ops = 0; r.n > 0 && ops < MAX_OPS; ops++) {
 		step_no++;
@@ -470,10 +708,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_all("end of input");
 	/* The frees below check every live block, and the verify after them
-	 * walks the whole heap: one walk per input is enough. */
+	 * walks the whole heap: one walk per input is enough. Zone objects go
+	 * with their zone. */
 	for (int i = 0; i < SLOTS; i++)
-		if (slots[i].live)
+		if (slots[i].live && !slots[i].zone)
 			release(&slots[i], (unsigned)i);
+	for (int k = 0; k < NZONES; k++)
+		if (zones[k].z)
+			zone_destroy(k);
 	verify("after freeing everything");
 	return 0;
 }
