@@ -503,6 +503,10 @@ void bst_stats_zone(const bst_zone_t *z, struct bastion_stats_class *c);
 /* ---- report.c ---- */
 void bst_fatal(const char *kind, const char *detail, const void *ptr,
                size_t size_class) BST_NORETURN BST_COLD;
+/* Appends s (or v in decimal) to buf at pos, never past cap; returns the
+ * new position. For lines built without stdio. */
+size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);
+size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v);
 /* One non-fatal line: "bastion: <kind>: <msg> <detail>". */
 void bst_warn(const char *kind, const char *msg, const char *detail) BST_COLD;
 /* A detected problem: fatal, unless recoverable and verify_abort is 0, in

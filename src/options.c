@@ -10,12 +10,19 @@
 
 #include "internal.h"
 
+/* The type column: only sizes are shown differently (help). */
+#define IS_SIZE_count 0
+#define IS_SIZE_size  1
+#define IS_SIZE_flag  0
+
 static const struct {
 	const char *name;
 	unsigned long long def, min, max;
 	const char *doc;
+	bool is_size;
 } table[] = {
-#define BST_OPTION(name, type, def, min, max, looser, doc) {#name, def, min, max, doc},
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
+	{#name, def, min, max, doc, IS_SIZE_##type},
 #include "options.def"
 #undef BST_OPTION
 };
@@ -77,40 +84,19 @@ static void set(struct bst_options *o, size_t idx, unsigned long long v, const c
 #undef BST_OPTION
 }
 
-static size_t put(char *buf, size_t pos, const char *s)
-{
-	while (*s)
-		buf[pos++] = *s++;
-	return pos;
-}
-
-static size_t put_dec(char *buf, size_t pos, unsigned long long v)
-{
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		buf[pos++] = tmp[--n];
-	return pos;
-}
-
-/* name=default as BASTION_OPTIONS spells it: sizes (names ending in _bytes)
- * with the largest k, m or g suffix that divides them exactly, as
- * tools/gen-options.c does for the man page. */
+/* name=default as BASTION_OPTIONS spells it: sizes with the largest k, m
+ * or g suffix that divides them exactly, as tools/gen-options.c does for
+ * the man page. buf holds at least 224 bytes. */
 static size_t put_setting(char *buf, size_t pos, size_t i)
 {
-	size_t n = strlen(table[i].name);
 	unsigned long long v = table[i].def;
 	unsigned shift = 0;
-	if (n > 6 && strcmp(table[i].name + n - 6, "_bytes") == 0)
+	if (table[i].is_size)
 		for (shift = 30; shift && (v == 0 || v % (1ull << shift) != 0);)
 			shift -= 10;
-	pos = put(buf, pos, table[i].name);
+	pos = bst_append(buf, pos, 224, table[i].name);
 	buf[pos++] = '=';
-	pos = put_dec(buf, pos, v >> shift);
+	pos = bst_append_dec(buf, pos, 224, (size_t)(v >> shift));
 	if (shift)
 		buf[pos++] = shift == 30 ? 'g' : shift == 20 ? 'm' : 'k';
 	return pos;
@@ -130,7 +116,7 @@ static void print_help(void)
 		size_t n = put_setting(line, 0, i);
 		while (n < width + 2)
 			line[n++] = ' ';
-		n = put(line, n, table[i].doc);
+		n = bst_append(line, n, sizeof(line) - 1, table[i].doc);
 		line[n] = 0;
 		bst_warn("options", "help:", line);
 	}

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-static size_t append(char *buf, size_t pos, size_t cap, const char *s)
+size_t bst_append(char *buf, size_t pos, size_t cap, const char *s)
 {
 	while (*s && pos < cap)
 		buf[pos++] = *s++;
@@ -25,13 +25,13 @@ static size_t append_hex(char *buf, size_t pos, size_t cap, uintptr_t v)
 		tmp[n++] = "0123456789abcdef"[v & 15];
 		v >>= 4;
 	} while (v);
-	pos = append(buf, pos, cap, "0x");
+	pos = bst_append(buf, pos, cap, "0x");
 	while (n > 0 && pos < cap)
 		buf[pos++] = tmp[--n];
 	return pos;
 }
 
-static size_t append_dec(char *buf, size_t pos, size_t cap, size_t v)
+size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v)
 {
 	char tmp[24];
 	int n = 0;
@@ -58,14 +58,14 @@ static size_t format(char *line, size_t cap, const char *kind, const char *detai
                      size_t size_class)
 {
 	size_t n = 0;
-	n = append(line, n, cap, "bastion: ");
-	n = append(line, n, cap, kind);
-	n = append(line, n, cap, ": ");
-	n = append(line, n, cap, detail);
-	n = append(line, n, cap, " ptr=");
+	n = bst_append(line, n, cap, "bastion: ");
+	n = bst_append(line, n, cap, kind);
+	n = bst_append(line, n, cap, ": ");
+	n = bst_append(line, n, cap, detail);
+	n = bst_append(line, n, cap, " ptr=");
 	n = append_hex(line, n, cap, (uintptr_t)ptr);
-	n = append(line, n, cap, " size-class=");
-	n = append_dec(line, n, cap, size_class);
+	n = bst_append(line, n, cap, " size-class=");
+	n = bst_append_dec(line, n, cap, size_class);
 	line[n++] = '\n';
 	return n;
 }
@@ -74,12 +74,12 @@ void bst_warn(const char *kind, const char *msg, const char *detail)
 {
 	char line[256];
 	size_t cap = sizeof(line) - 1, n = 0;
-	n = append(line, n, cap, "bastion: ");
-	n = append(line, n, cap, kind);
-	n = append(line, n, cap, ": ");
-	n = append(line, n, cap, msg);
-	n = append(line, n, cap, " ");
-	n = append(line, n, cap, detail);
+	n = bst_append(line, n, cap, "bastion: ");
+	n = bst_append(line, n, cap, kind);
+	n = bst_append(line, n, cap, ": ");
+	n = bst_append(line, n, cap, msg);
+	n = bst_append(line, n, cap, " ");
+	n = bst_append(line, n, cap, detail);
 	line[n++] = '\n';
 	write_line(line, n);
 }
