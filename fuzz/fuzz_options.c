@@ -7,12 +7,15 @@
  *   value   := digits [k|K|m|M|g|G]       (no overflow, within [min, max])
  * Later items override earlier ones; an unknown name or a bad value prints
  * one notice and changes nothing; a value looser than the default prints
- * one notice and is applied. "help" (any number of times) prints one
- * "help:" line per option, once, and changes nothing.
+ * one notice and is applied, except in a privileged process (secure), where
+ * it prints one refusal and changes nothing. "help" (any number of times)
+ * prints one "help:" line per option, once, and changes nothing.
  *
- * Checked for every input:
+ * Checked for every input, parsed once as an ordinary and once as a
+ * privileged process:
  *   - the parser's result equals the model's, option by option;
  *   - every value is within the option's [min, max];
+ *   - in a privileged process no option is looser than its default;
  *   - stderr gets exactly the notices the model predicts, each one line
  *     "bastion: options: ...\n" of printable bytes, at most 255 long;
  *   - printing the result as "name=value,..." and parsing that from the
@@ -69,7 +72,7 @@ __attribute__((noreturn)) static void fail(const char *what, const char *input)
 
 typedef struct {
 	unsigned long long v[NOPT];
-	unsigned unknown, bad, weakened;
+	unsigned unknown, bad, weakened, refused;
 	bool help;
 } model_t;
 
@@ -102,7 +105,7 @@ static bool model_value(const char *s, size_t n, unsigned long long *out)
 	return true;
 }
 
-static void model_parse(model_t *m, const char *s)
+static void model_parse(model_t *m, const char *s, bool secure)
 {
 	for (;;) {
 		size_t len = strcspn(s, ",");
@@ -121,6 +124,8 @@ static void model_parse(model_t *m, const char *s)
 			} else if (!eq || !model_value(eq + 1, len - nlen - 1, &v) ||
 			           v < opts[idx].min || v > opts[idx].max) {
 				m->bad++;
+			} else if (secure && looser(idx, v)) {
+				m->refused++;
 			} else {
 				m->v[idx] = v;
 				m->weakened += looser(idx, v);
@@ -189,41 +194,38 @@ static unsigned count_lines(const char *out, const char *what, const char *input
 	return hits;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Parses input as an ordinary (secure false) or a privileged process and
+ * checks the result against the model. */
+static void check_parse(const char *input, size_t n, bool secure)
 {
-	/* BASTION_OPTIONS is a C string: it ends at the first NUL. */
-	size_t n = strnlen((const char *)data, size);
-	char *input = malloc(n + 1);
-	if (!input)
-		return 0;
-	memcpy(input, data, n);
-	input[n] = 0;
-
 	struct bst_options got;
 	bst_options_defaults(&got);
 	/* Every item may print a line: at most 2 input bytes ("a,") give a
-	 * 44-byte notice, a weakening up to 66 bytes for 7 ("wipe=0,"); help
-	 * adds NOPT lines once. A fixed 64 KiB buffer made any long input of
-	 * short bad items a false crash. */
+	 * 44-byte notice, a weakening or a refusal up to 85 bytes for 7
+	 * ("wipe=0,"); help adds NOPT lines once. A fixed 64 KiB buffer made
+	 * any long input of short bad items a false crash. */
 	size_t cap = 40 * n + NOPT * 256 + 4096;
 	char *out = malloc(cap);
 	if (!out)
 		abort();
 	int saved = capture_begin();
-	bst_options_parse(&got, input);
+	bst_options_parse(&got, input, secure);
 	capture_end(saved, out, cap);
 
-	model_t m = {{0}, 0, 0, 0, false};
+	model_t m = {{0}, 0, 0, 0, 0, false};
 	for (size_t i = 0; i < NOPT; i++)
 		m.v[i] = opts[i].def;
-	model_parse(&m, input);
+	model_parse(&m, input, secure);
 
 	for (size_t i = 0; i < NOPT; i++) {
 		unsigned long long v = *field(&got, i);
 		if (v < opts[i].min || v > opts[i].max)
 			fail("an option is outside its range", input);
+		if (secure && looser(i, v))
+			fail("a privileged process runs with a weakened protection", input);
 		if (v != m.v[i]) {
-			fprintf(stderr, "%s: parser %llu, model %llu\n", opts[i].name, v, m.v[i]);
+			fprintf(stderr, "%s: parser %llu, model %llu (secure %d)\n", opts[i].name,
+			        v, m.v[i], secure);
 			fail("parser and model disagree", input);
 		}
 	}
@@ -233,10 +235,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("wrong number of bad-value notices", input);
 	if (count_lines(out, "protection weakened by BASTION_OPTIONS:", input) != m.weakened)
 		fail("wrong number of weakened-protection notices", input);
+	if (count_lines(out, BST_REFUSED_NOTICE, input) != m.refused)
+		fail("wrong number of refusal notices", input);
 	unsigned help = m.help ? (unsigned)NOPT : 0;
 	if (count_lines(out, "help:", input) != help)
 		fail("wrong number of help lines", input);
-	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened + help)
+	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened + m.refused + help)
 		fail("notices that the model does not predict", input);
 
 	/* Round trip: the canonical spelling of the result parses back. */
@@ -248,12 +252,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bst_options again;
 	bst_options_defaults(&again);
 	saved = capture_begin();
-	bst_options_parse(&again, canon);
+	bst_options_parse(&again, canon, secure);
 	capture_end(saved, out, cap);
 	if (memcmp(&again, &got, sizeof(got)) != 0)
 		fail("the canonical spelling of the result does not parse back to it", input);
-
 	free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* BASTION_OPTIONS is a C string: it ends at the first NUL. */
+	size_t n = strnlen((const char *)data, size);
+	char *input = malloc(n + 1);
+	if (!input)
+		return 0;
+	memcpy(input, data, n);
+	input[n] = 0;
+	check_parse(input, n, false);
+	check_parse(input, n, true);
 	free(input);
 	return 0;
 }

@@ -9,7 +9,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -48,10 +50,27 @@ size_t bst_boot_usable(const void *p)
 	return size;
 }
 
+bool bst_privileged(void)
+{
+	/* getauxval is 0 both for "not secure" and for a missing entry (errno
+	 * ENOENT); Linux always passes AT_SECURE, and the id comparison covers
+	 * a process that changed its ids itself before bastion started. */
+	return getauxval(AT_SECURE) != 0 || getuid() != geteuid() || getgid() != getegid();
+}
+
+const char *bst_getenv(const char *name, enum bst_env_use use)
+{
+	if (use == BST_ENV_TRUSTED && bst_g.secure)
+		return NULL;
+	return getenv(name);
+}
+
 static void initialise(void)
 {
+	bst_g.secure = bst_privileged();
 	bst_options_defaults(&bst_g.opt);
-	bst_options_parse(&bst_g.opt, getenv("BASTION_OPTIONS"));
+	bst_options_parse(&bst_g.opt, bst_getenv("BASTION_OPTIONS", BST_ENV_TIGHTEN_ONLY),
+	                  bst_g.secure);
 	bst_random_init();
 	bst_random_bytes(&bst_g.large_secret, sizeof(bst_g.large_secret));
 	/* Without a zone region every small allocation fails with ENOMEM;

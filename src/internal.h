@@ -144,8 +144,12 @@ struct bst_options {
 #undef BST_OPTION
 };
 void bst_options_defaults(struct bst_options *o);
-/* Applies "name=value,..." (BASTION_OPTIONS) over o; never allocates. */
-void bst_options_parse(struct bst_options *o, const char *s);
+/* Applies "name=value,..." (BASTION_OPTIONS) over o; never allocates. With
+ * secure (a privileged process: bst_g.secure), values that would weaken a
+ * protection (the looser column of options.def) are refused with one
+ * BST_REFUSED_NOTICE line naming the item, and the option is unchanged. */
+void bst_options_parse(struct bst_options *o, const char *s, bool secure);
+#define BST_REFUSED_NOTICE "weakening refused in a privileged process (AT_SECURE):"
 
 /* Allocator state fixed at initialisation, then made read-only: it sits
  * alone in its page (bst_globals_page) and init.c mprotects that page. */
@@ -160,6 +164,7 @@ struct bst_globals {
 	bool fast_bits;           /* popcnt and a fast pdep (zone.c picks) */
 	uintptr_t pzones;         /* private zone records (private.c) */
 	uint64_t pzone_secret;    /* keys the private zone handles' magic */
+	bool secure;              /* privileged process: the environment is hostile */
 	struct bst_options opt;
 };
 union bst_globals_page {
@@ -528,5 +533,25 @@ static inline bool bst_ready(void)
 void *bst_boot_alloc(size_t size);
 bool bst_boot_owns(const void *p);
 size_t bst_boot_usable(const void *p);
+
+/* Whether this process is privileged, so that its environment belongs to
+ * whoever started it: the kernel set AT_SECURE (setuid, setgid, file
+ * capabilities, an LSM transition), or the real and effective ids differ.
+ * Decided once, at initialisation, into bst_g.secure. */
+bool bst_privileged(void);
+/* How a caller uses an environment variable it reads (bst_getenv). */
+enum bst_env_use {
+	/* Settings the caller applies only where they tighten bastion in a
+	 * privileged process (BASTION_OPTIONS: options.c refuses the rest). */
+	BST_ENV_TIGHTEN_ONLY,
+	/* Anything that could loosen bastion or direct its output: a file to
+	 * write, a program to run. Unset in a privileged process: the
+	 * semantics of glibc's secure_getenv. */
+	BST_ENV_TRUSTED,
+};
+/* The one place bastion reads the environment (the env_access test keeps
+ * it so): getenv, filtered by use in a privileged process. Valid once
+ * bst_g.secure is decided. */
+const char *bst_getenv(const char *name, enum bst_env_use use);
 
 #endif /* BST_INTERNAL_H */

@@ -4,6 +4,11 @@
  * print one line and are ignored; values that weaken a protection are
  * accepted and announced once, so nobody runs weakened by accident. The
  * item "help" prints the table (one line per option) and parsing goes on.
+ *
+ * In a privileged process (secure: AT_SECURE, see init.c) the string comes
+ * from whoever started the program, who may be the attacker: there a value
+ * that weakens a protection is refused with one line and the option keeps
+ * its value. Tightening values and help still apply.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,12 +75,18 @@ static bool parse_value(const char *s, size_t n, unsigned long long *out)
 	return i == n;
 }
 
-/* Sets option idx to v; item is how BASTION_OPTIONS spelled it. */
-static void set(struct bst_options *o, size_t idx, unsigned long long v, const char *item)
+/* Sets option idx to v, unless v weakens a protection in a privileged
+ * process; item is how BASTION_OPTIONS spelled it. */
+static void set(struct bst_options *o, size_t idx, unsigned long long v, const char *item,
+                bool secure)
 {
 	size_t k = 0;
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
 	if (k++ == idx) {                                                                          \
+		if ((looser) && secure) {                                                          \
+			bst_warn("options", BST_REFUSED_NOTICE, item);                             \
+			return;                                                                    \
+		}                                                                                  \
 		o->name = (__typeof__(o->name))v;                                                  \
 		if (looser)                                                                        \
 			bst_warn("options", "protection weakened by BASTION_OPTIONS:", item);      \
@@ -122,7 +133,7 @@ static void print_help(void)
 	}
 }
 
-void bst_options_parse(struct bst_options *o, const char *s)
+void bst_options_parse(struct bst_options *o, const char *s, bool secure)
 {
 	bool helped = false; /* "help,help" prints the table once */
 	while (s && *s) {
@@ -154,7 +165,7 @@ void bst_options_parse(struct bst_options *o, const char *s)
 		           v > table[idx].max) {
 			bst_warn("options", "bad value ignored:", item);
 		} else {
-			set(o, idx, v, item);
+			set(o, idx, v, item, secure);
 		}
 		s = end ? end + 1 : NULL;
 	}

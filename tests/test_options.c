@@ -29,6 +29,11 @@
  *   startup                 this program run again with BASTION_OPTIONS
  *                           set: the lines at start-up, help, and items
  *                           after an invalid one still applying
+ *   privileged              prints what bastion decided about this process:
+ *                           "AT_SECURE=N secure=0|1 trusted_env=set|unset"
+ *                           (the last for BASTION_TEST_TRUSTED, read as
+ *                           bst_getenv(BST_ENV_TRUSTED) reads it); for
+ *                           tests/setuid_test.sh
  *   (no arguments)          parse, then startup
  *
  * Every check compares against what the option's value implies, so a
@@ -45,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -531,23 +537,26 @@ static void test_startup(void)
 #ifndef BST_TEST_STD
 static int parse_failures;
 
-/* Parses in over the defaults with stderr captured; the lines printed must
- * be err exactly and the result want. */
-static void parse_case(const char *in, const char *err, const struct bst_options *want)
+/* Parses in over the defaults with stderr captured, as an ordinary or a
+ * privileged (secure) process; the lines printed must be err exactly and
+ * the result want. */
+static void parse_case_as(bool secure, const char *in, const char *err,
+                          const struct bst_options *want)
 {
 	struct bst_options got;
 	bst_options_defaults(&got);
 	int fd = memfd_create("test_options_parse", 0), saved = dup(2);
 	if (fd < 0 || saved < 0 || dup2(fd, 2) < 0)
 		exit(2);
-	bst_options_parse(&got, in);
+	bst_options_parse(&got, in, secure);
 	dup2(saved, 2);
 	close(saved);
 	char out[4096];
 	capture(fd, out, sizeof(out));
 	bool ok = strcmp(out, err) == 0 && memcmp(&got, want, sizeof(got)) == 0;
 	if (!ok) {
-		printf("parse \"%s\":\n  expected: %s  got:      %s", in, err, out);
+		printf("parse \"%s\"%s:\n  expected: %s  got:      %s", in,
+		       secure ? " (privileged)" : "", err, out);
 		if (memcmp(&got, want, sizeof(got)) != 0)
 			printf("  and the values differ\n");
 		parse_failures++;
@@ -555,10 +564,101 @@ static void parse_case(const char *in, const char *err, const struct bst_options
 	CHECK(ok);
 }
 
+static void parse_case(const char *in, const char *err, const struct bst_options *want)
+{
+	parse_case_as(false, in, err, want);
+}
+
 #define LINE(msg, item) "bastion: options: " msg " " item "\n"
 #define UNKNOWN(item)   LINE("unknown option ignored:", item)
 #define BAD(item)       LINE("bad value ignored:", item)
 #define WEAKENED(item)  LINE("protection weakened by BASTION_OPTIONS:", item)
+#define REFUSED(item)   LINE("weakening refused in a privileged process (AT_SECURE):", item)
+
+static const struct {
+	unsigned long long min, max;
+	const char *looser;
+} ranges[] = {
+#define BST_OPTION(name, type, def, min, max, looser, doc) {min, max, #looser},
+#include "options.def"
+#undef BST_OPTION
+};
+_Static_assert(sizeof(struct bst_options) == NOPT * sizeof(unsigned long long),
+               "struct bst_options is one unsigned long long per option, in table order");
+
+static bool looser(size_t i, unsigned long long v)
+{
+	size_t k = 0;
+#define BST_OPTION(name, type, def, min, max, looser_expr, doc)                                    \
+	if (k++ == i)                                                                              \
+		return (looser_expr);
+#include "options.def"
+#undef BST_OPTION
+	return false;
+}
+
+/* Privileged processes: for every option, values around its default and
+ * at its limits; each one that weakens a protection is refused there (one
+ * line, the default stays) and applied with a notice in an ordinary
+ * process; every other value applies silently in both. Every option whose
+ * looser expression is not "0" must meet at least one weakening value,
+ * so an option added to options.def is covered without editing this. */
+static void test_parse_secure(void)
+{
+	struct bst_options d, w;
+	bst_options_defaults(&d);
+	unsigned weakening_options = 0, expected = 0;
+	for (size_t i = 0; i < NOPT; i++) {
+		unsigned long long def = opts[i].def, lo = ranges[i].min, hi = ranges[i].max;
+		unsigned long long cand[] = {lo,      lo + 1,  def / 2, def - 1, def,
+		                             def + 1, def * 2, hi - 1,  hi};
+		bool met = false;
+		expected += strcmp(ranges[i].looser, "0") != 0;
+		for (size_t c = 0; c < sizeof(cand) / sizeof(cand[0]); c++) {
+			unsigned long long v = cand[c];
+			if (v < lo || v > hi)
+				continue;
+			char in[96], err[192];
+			snprintf(in, sizeof(in), "%s=%llu", opts[i].name, v);
+			w = d;
+			((unsigned long long *)&w)[i] = v;
+			if (looser(i, v)) {
+				met = true;
+				snprintf(err, sizeof(err), REFUSED("%s"), in);
+				parse_case_as(true, in, err, &d);
+				snprintf(err, sizeof(err), WEAKENED("%s"), in);
+				parse_case_as(false, in, err, &w);
+			} else {
+				parse_case_as(true, in, "", &w);
+				parse_case_as(false, in, "", &w);
+			}
+		}
+		weakening_options += met;
+	}
+	CHECK(expected >= 9 && weakening_options == expected);
+
+	/* The issue's example: every weakening refused, in order, and a
+	 * tightening item among them still applies. */
+	w = d;
+	w.sample_rate = 1;
+	parse_case_as(true, "wipe=0,quarantine_slots=0,sample_rate=0,canary_chunks=0,sample_rate=1",
+	              REFUSED("wipe=0") REFUSED("quarantine_slots=0") REFUSED("sample_rate=0")
+	                  REFUSED("canary_chunks=0"),
+	              &w);
+	/* A refusal leaves the value an earlier tightening item set. */
+	w = d;
+	w.quarantine_slots = 1024;
+	parse_case_as(true, "quarantine_slots=1024,quarantine_slots=16",
+	              REFUSED("quarantine_slots=16"), &w);
+	/* help and printing options stay allowed. */
+	w = d;
+	w.stats_at_exit = 1;
+	parse_case_as(true, "stats_at_exit=1", "", &w);
+	parse_case_as(true, "help", help_text(), &d);
+	if (parse_failures == 0)
+		printf("parse: privileged processes refuse %u weakening options\n",
+		       weakening_options);
+}
 
 static void test_parse(void)
 {
@@ -665,6 +765,7 @@ static void test_parse(void)
 	parse_case("help=1", UNKNOWN("help=1"), &d);
 	if (parse_failures == 0)
 		printf("parse: every case printed exactly the expected lines\n");
+	test_parse_secure();
 }
 #endif
 
@@ -706,6 +807,13 @@ int main(int argc, char **argv)
 #ifndef BST_TEST_STD
 	else if (strcmp(mode, "parse") == 0 && argc == 2)
 		test_parse();
+	else if (strcmp(mode, "privileged") == 0 && argc == 2) {
+		bastion_free(escape(bastion_malloc(1))); /* initialised: bst_g.secure is decided */
+		printf("AT_SECURE=%lu secure=%d trusted_env=%s\n", getauxval(AT_SECURE),
+		       bst_g.secure,
+		       bst_getenv("BASTION_TEST_TRUSTED", BST_ENV_TRUSTED) ? "set" : "unset");
+		return 0;
+	}
 #endif
 	else if (argc == 1) {
 #ifndef BST_TEST_STD
@@ -716,7 +824,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 		        "usage: %s reuse|large|sample|canary|wipe|neighbour|verify|startup"
 #ifndef BST_TEST_STD
-		        "|parse"
+		        "|parse|privileged"
 #endif
 		        " ...\n",
 		        argv[0]);
