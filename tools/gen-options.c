@@ -13,7 +13,8 @@
  * Rendering is deterministic. Sizes (options of type size) show as KiB/MiB/GiB in Markdown and with
  * the k/m/g suffix the parser accepts in roff, when the value is an exact multiple; every other
  * value is plain decimal. The "looser" expression is printed as written, with v spelled "value" and
- * || and && spelled "or" and "and".
+ * || and && spelled "or" and "and": such values weaken a protection, and a privileged process
+ * (AT_SECURE: setuid, setgid, file capabilities) refuses them, which both tables say.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -109,7 +110,9 @@ static void print_md_text(const char *s)
 
 static void markdown(void)
 {
-	puts("| option | type | default | range | weakens a protection when | meaning |");
+	puts("| option | type | default | range | weakens a protection (refused in a privileged "
+	     "process) "
+	     "when | meaning |");
 	puts("|---|---|---|---|---|---|");
 	for (size_t i = 0; i < NOPT; i++) {
 		printf("| `%s` | %s | ", opts[i].name, opts[i].type);
@@ -152,6 +155,13 @@ static void roff(void)
 		print_value(opts[i].name, opts[i].def);
 		putchar('\n');
 		print_roff_text(opts[i].doc);
+		if (strcmp(opts[i].looser, "0") != 0) {
+			fputs(".br\nWeakens a protection, and is refused in a privileged process, "
+			      "when ",
+			      stdout);
+			print_looser(opts[i].looser);
+			puts(".");
+		}
 	}
 }
 
