@@ -611,6 +611,22 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
 	return take(z, out, want, rng);
 }
 
+static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full);
+
+/* Chunks [a, b) are idle and their pages are about to be given back, which
+ * would erase any write into a freed chunk or a canary chunk before its
+ * hand-out (or bastion_verify) could see it: check each of those in full
+ * first. Never-used chunks read as zero either way and are not touched
+ * (reading a purged page would fault it in again). Zone lock held. */
+static void check_before_purge(const bst_zone_t *z, uint32_t a, uint32_t b)
+{
+	for (uint32_t j = a; j < b; j++) {
+		unsigned st = bst_state_get(z, j);
+		if (st == BST_STATE_FREED || st == BST_STATE_CANARY)
+			check_idle_chunk(z, j, true);
+	}
+}
+
 /* An empty zone with a wide window gives its pages back and starts again
  * with a small window. Zone lock held. Nothing in the zone is live or
  * claimed, so every state goes back to "never used": the memory now reads
@@ -621,6 +637,7 @@ static void purge_if_worth(bst_zone_t *z)
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	if (z->cls == 0 || (size_t)frontier * z->size < PURGE_MIN_BYTES)
 		return;
+	check_before_purge(z, 0, frontier);
 	for (uint32_t w = 0; w < (frontier + 31) / 32; w++)
 		atomic_store_explicit(&z->state[w], 0, memory_order_relaxed);
 	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
@@ -685,6 +702,7 @@ static void purge_free_pages(bst_zone_t *z)
 		uintptr_t lo = (z->user + (uintptr_t)a * z->size + BST_PAGE - 1) & ~(BST_PAGE - 1);
 		uintptr_t hi = (z->user + (uintptr_t)b * z->size) & ~(BST_PAGE - 1);
 		if (hi >= lo + PURGE_RUN_MIN) {
+			check_before_purge(z, a, b);
 			/* Chunks j with lo <= tail(j) < hi, tail(j) = (j + 1) * size - 8
 			 * from the zone start; states first, so a concurrent neighbour
 			 * check never sees a freed chunk whose tail reads zero. */
