@@ -361,4 +361,38 @@ __attribute__((unused)) static void hold_zones(size_t size, size_t stride,
 	}
 }
 
+/*
+ * The write-after-free attack of write_after_free_small.c for blocks of
+ * size bytes: a dangling pointer stores one 8-byte field into the middle of
+ * the freed block, then flush_round and hold_zones make the chunk come back.
+ * Retries with another block (up to 4 tries) when the store faults: a
+ * sampled block is freed to an inaccessible page. Raises SIGSEGV if every
+ * try faulted; returns if the write was never noticed (the attack won).
+ */
+__attribute__((unused)) static void write_after_free_attack(size_t size, int flush)
+{
+	size_t usable = 0;
+	int stored = 0;
+	for (int attempt = 0; attempt < 4 && !stored; attempt++) {
+		char *p = (char *)escape(malloc(size));
+		if (!p)
+			exit(2);
+		char *dangling = (char *)escape(p);
+		usable = malloc_usable_size(p);
+		memset(p, 'o', size);
+		free(p);
+		/* The bug: obj->field = x through the dangling pointer. */
+		uint64_t field = 0x4141414141414141ull;
+		stored = try_store((volatile uint64_t *)(dangling + size / 2), &field, 1);
+	}
+	if (!stored) {
+		/* Every try faulted: the allocator defends by faulting. */
+		raise(SIGSEGV);
+		exit(3);
+	}
+	for (int i = 0; i < flush; i++)
+		flush_round(size, NULL);
+	hold_zones(size, usable + 8, NULL);
+}
+
 #endif

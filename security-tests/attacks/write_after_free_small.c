@@ -38,28 +38,6 @@
 
 int main(void)
 {
-	size_t usable = 0;
-	int stored = 0;
-	for (int attempt = 0; attempt < 4 && !stored; attempt++) {
-		char *p = escape(malloc(SIZE));
-		if (!p)
-			return 2;
-		char *dangling = escape(p);
-		usable = malloc_usable_size(p);
-		memset(p, 'o', SIZE);
-		free(p);
-		/* The bug: obj->field = x through the dangling pointer. */
-		uint64_t field = 0x4141414141414141ull;
-		stored = try_store((volatile uint64_t *)(dangling + 32), &field, 1);
-	}
-	if (!stored) {
-		/* Every try faulted: the allocator defends by faulting. */
-		raise(SIGSEGV);
-		return 3;
-	}
-
-	for (int i = 0; i < FLUSH; i++)
-		flush_round(SIZE, NULL);
-	hold_zones(SIZE, usable + 8, NULL);
+	write_after_free_attack(SIZE, FLUSH);
 	attack_won("a write into a freed chunk was never reported");
 }
