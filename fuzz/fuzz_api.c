@@ -18,7 +18,7 @@
  *     for calloc and fresh zone objects) are intact before free, after
  *     realloc (the min(old, new) prefix), before a zone is destroyed and
  *     after it is unprotected;
- *   - invalid requests (zone sizes 0 and above 65528, unknown flags) return
+ *   - invalid requests (zone sizes 0 and above 131064, unknown flags) return
  *     NULL / an error number with errno as the header documents, and change
  *     nothing; a protected zone's alloc fails with EACCES;
  *   - bastion_verify() returns 0, also while a zone is protected.
@@ -43,7 +43,7 @@
 #define VERIFY_EVERY 128
 #define MAX_OPS      512
 #define NZONES       3
-#define ZONE_MAX_OBJ ((size_t)65528)        /* the largest valid object size */
+#define ZONE_MAX_OBJ ((size_t)131064)       /* the largest valid object size */
 #define ZSLOT(a)     ((uintptr_t)(a) >> 22) /* the 4 MiB zone slot of an address */
 
 typedef struct {
@@ -272,11 +272,11 @@ static size_t pick_zone_size(reader_t *r, uint8_t sel)
 		n = (size_t)uN(r, 2) % 4096 + 1;
 		break;
 	case 5:
-		n = (size_t)uN(r, 2) % ZONE_MAX_OBJ + 1;
+		n = (size_t)uN(r, 3) % ZONE_MAX_OBJ + 1;
 		break;
 	default: {
 		static const size_t s[] = {1,  2,  7,    8,    9,     15,    16,    17,
-		                           24, 25, 4088, 4089, 32760, 65520, 65527, 65528};
+		                           24, 25, 4088, 4089, 32760, 65528, 65529, 131064};
 		n = s[u8(r) % 16];
 		break;
 	}
@@ -302,7 +302,7 @@ static zone_t *zone_get(reader_t *r, int k)
 		bad_size = 0;
 		break;
 	case 1:
-		bad_size = sel & 0x80 ? 65536 : ZONE_MAX_OBJ + 1;
+		bad_size = sel & 0x80 ? 131072 : ZONE_MAX_OBJ + 1;
 		break;
 	case 2:
 		bad_size = sel & 0x80 ? SIZE_MAX : IMPOSSIBLE;

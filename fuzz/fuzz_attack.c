@@ -71,7 +71,7 @@ typedef struct {
  * the addresses to anyone. Writes through a stale large pointer are only
  * made while it is surely still quarantined, so they never hit memory the
  * heap no longer owns. */
-#define LARGE        ((size_t)65536 - 8)
+#define LARGE        ((size_t)131072 - 8)
 #define LARGE_RECENT 32
 static unsigned long large_frees;
 

@@ -48,7 +48,7 @@ void bastion_free_aligned_sized(void *ptr, size_t alignment, size_t size);
  * keys, parser nodes) its own zone. All functions are thread-safe.
  *
  *   bastion_zone_create   a zone for objects of object_size bytes
- *                         (1 .. 65528); NULL with errno EINVAL for a bad
+ *                         (1 .. 131064); NULL with errno EINVAL for a bad
  *                         size or unknown flags, ENOMEM when out of memory.
  *   bastion_zone_alloc    one object, zero-filled, 16-byte aligned; NULL
  *                         with errno ENOMEM (or EACCES while the zone is
@@ -94,7 +94,7 @@ int bastion_zone_unprotect(bastion_zone_t *zone);
  * a canary chunk (never handed out). Chunks moving between two of these
  * while the snapshot is taken may be counted in neither. */
 #define BASTION_STATS_VERSION 1
-#define BASTION_STATS_CLASSES 45 /* class 0 is malloc(0)'s */
+#define BASTION_STATS_CLASSES 49 /* class 0 is malloc(0)'s */
 
 struct bastion_stats_class {
 	/* Bytes per chunk, canary included; 0 for class 0, whose chunks are

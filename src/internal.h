@@ -46,9 +46,9 @@
 
 /* Size classes: class 0 is the zero-size class (inaccessible chunks handed
  * out by malloc(0)); classes 1..8 are 16..128 in steps of 16; above that
- * four classes per power of two up to 64 KiB. */
-#define BST_NUM_CLASSES 45
-#define BST_MAX_SMALL   ((size_t)65536)
+ * four classes per power of two up to 128 KiB. */
+#define BST_NUM_CLASSES 49
+#define BST_MAX_SMALL   ((size_t)131072)
 /* The largest request served from a zone: the biggest chunk minus its
  * canary. */
 #define BST_MAX_SMALL_REQ (BST_MAX_SMALL - BST_CANARY_SIZE)

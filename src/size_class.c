@@ -1,8 +1,11 @@
 /*
  * Size classes. 16..128 in steps of 16, then four classes per power of two
- * up to 64 KiB, so above 128 bytes no class wastes more than a fifth of a
- * chunk. Every chunk ends in an 8-byte canary, so a request of n bytes needs
- * a chunk of at least n + 8.
+ * up to 128 KiB, so above 128 bytes no class wastes more than a fifth of a
+ * chunk. The classes above 64 KiB (the medium tier: 80, 96, 112, 128 KiB)
+ * keep requests that programs make all the time (a 64 KiB buffer doubled
+ * once, stdio and compression buffers) in zones, with every zone
+ * protection, instead of a mapping and a handful of system calls each. Every chunk ends in an
+ * 8-byte canary, so a request of n bytes needs a chunk of at least n + 8.
  */
 #include "internal.h"
 
@@ -10,7 +13,7 @@
 const uint32_t bst_class_size[BST_NUM_CLASSES] = {
     16, /* class 0: malloc(0); never readable or writable */
     16,     32,     48,      64,      80,      96,      112,      128,      Q(128),
-    Q(256), Q(512), Q(1024), Q(2048), Q(4096), Q(8192), Q(16384), Q(32768),
+    Q(256), Q(512), Q(1024), Q(2048), Q(4096), Q(8192), Q(16384), Q(32768), Q(65536),
 };
 #undef Q
 

@@ -79,7 +79,7 @@ void free_aligned_sized(void *ptr, size_t alignment, size_t size);
 
 /* The largest request bastion serves from a size class (65536-byte chunk
  * minus its 8-byte canary); one more byte is a large allocation. */
-#define MAX_SMALL_REQ ((size_t)65528)
+#define MAX_SMALL_REQ ((size_t)131064)
 #define KiB           ((size_t)1024)
 #define MiB           ((size_t)1024 * 1024)
 
@@ -369,9 +369,9 @@ static uintptr_t dirty_sorted[NDIRTY];
 
 static void test_calloc(void)
 {
-	const size_t shapes[][2] = {{1, 1},     {1, 7},     {7, 13},      {100, 1},
-	                            {1, 100},   {3, 333},   {8, 8191},    {1, 65528},
-	                            {1, 65529}, {4, 50000}, {1000, 1000}, {1, 2 * MiB + 3}};
+	const size_t shapes[][2] = {{1, 1},      {1, 7},     {7, 13},      {100, 1},
+	                            {1, 100},    {3, 333},   {8, 8191},    {1, 131064},
+	                            {1, 131065}, {4, 50000}, {1000, 1000}, {1, 2 * MiB + 3}};
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		size_t total = shapes[i][0] * shapes[i][1];
 		unsigned char *p = t_calloc(shapes[i][0], shapes[i][1]);
@@ -389,7 +389,8 @@ static void test_calloc(void)
 	/* Chunks dirtied and freed, then reused by calloc, read as zero. For
 	 * the bigger classes these are more frees than the quarantines hold
 	 * (thread ring 1 MiB, shared FIFO 8 MiB), so chunks come back. */
-	const size_t sizes[] = {1, 8, 24, 100, 1000, 5000, 30000, 65528, 70000, 300000};
+	const size_t sizes[] = {1,     8,     24,    100,    1000,   5000,
+	                        30000, 65528, 70000, 131064, 140000, 300000};
 	size_t reused = 0;
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t s = sizes[k];
@@ -534,7 +535,8 @@ static void test_bad_alignment(void)
 
 static void test_valloc_pvalloc(void)
 {
-	const size_t sizes[] = {0, 1, 100, 4095, 4096, 4097, 5000, 65528, 70000, 300000};
+	const size_t sizes[] = {0,    1,     100,   4095,   4096,   4097,
+	                        5000, 65528, 70000, 131064, 140000, 300000};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i];
 		void *p = t_valloc(n);
@@ -1071,12 +1073,12 @@ static NOINLINE void s_huge_alignment(void)
 	t_free(p);
 }
 
-/* A zero-size request with an alignment no size class gives (above 64 KiB)
+/* A zero-size request with an alignment no size class gives (above 128 KiB)
  * becomes a large allocation of usable size 0; the block must work like
  * any other: malloc_usable_size, realloc, free_aligned_sized. */
 static NOINLINE void s_zero_size_large_alignment(void)
 {
-	const size_t al[] = {128 * KiB, MiB};
+	const size_t al[] = {256 * KiB, MiB};
 	for (size_t i = 0; i < 2; i++) {
 		void *p = t_aligned_alloc(al[i], launder_size(0));
 		if (p == NULL || !aligned_to(p, al[i]))
@@ -1160,6 +1162,6 @@ int main(void)
 	test_free_sized();
 	test_death();
 	expect_survival("aligned allocation with alignment 2^63", s_huge_alignment);
-	expect_survival("zero-size block with alignment > 64 KiB", s_zero_size_large_alignment);
+	expect_survival("zero-size block with alignment > 128 KiB", s_zero_size_large_alignment);
 	CHECK_DONE();
 }

@@ -66,7 +66,7 @@ int main(void)
 	for (int r = 0; r < ROUNDS; r++) {
 		for (int k = 0; k < PER_RND; k++) {
 			/* Mostly small sizes, some up to the largest small class. */
-			size_t n = k < 7 ? 1 + next() % 1024 : 1 + next() % 65528;
+			size_t n = k < 7 ? 1 + next() % 1024 : 1 + next() % 131064;
 			void *p = escape(malloc(n));
 			if (!p)
 				return 2;
@@ -74,7 +74,7 @@ int main(void)
 			small_u[ns] = malloc_usable_size(p);
 			ns++;
 		}
-		size_t n = 65536 + next() % (200 * 1024);
+		size_t n = 131072 + next() % (200 * 1024);
 		void *q = escape(malloc(n));
 		if (!q)
 			return 2;
