@@ -115,7 +115,6 @@ typedef struct bst_zone {
 	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
 	_Atomic uint32_t owner;    /* id of the one thread cache refilling here */
 	uint32_t ncanary;          /* canary chunks in the window (zone lock) */
-	uint32_t purge_mark;       /* navail at the last page purge or low point */
 	uint64_t magic;            /* (2^40 / size) + 1: division by multiply */
 	uintptr_t user;            /* start of the user area */
 	_Atomic uint64_t *state;   /* 2 bits per chunk, atomic updates */
@@ -127,6 +126,8 @@ typedef struct bst_zone {
 	 * the 64 KiB of the run around it back in with one call (zone.c). */
 	uint8_t npurged;
 	uint16_t purged_lo[BST_PURGED_RUNS], purged_hi[BST_PURGED_RUNS];
+	uint32_t sweep_picks; /* chunks taken since the last idle sweep */
+	uint32_t purge_ms;    /* bst_os_now_ms() of the last purge when empty */
 } __attribute__((aligned(128))) bst_zone_t;
 _Static_assert(sizeof(bst_zone_t) == 128, "a zone record is two cache lines");
 
@@ -470,6 +471,9 @@ void bst_os_name(void *p, size_t size, const char *name);
 /* Bytes of mapped range [p, p + size) (page aligned) resident in memory
  * (mincore); pages it cannot tell about count as not resident. */
 size_t bst_os_resident(const void *p, size_t size);
+/* A coarse monotonic clock in milliseconds (vDSO, no system call), for
+ * rate limits; wraps after 49 days, so compare differences. */
+uint32_t bst_os_now_ms(void);
 
 /* ---- api.c ---- */
 /* Allocates size bytes aligned to align (0 or a power of two) for kind;

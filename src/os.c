@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/prctl.h>
 
 #include "internal.h"
@@ -149,4 +150,12 @@ size_t bst_os_resident(const void *p, size_t size)
 	}
 	errno = saved;
 	return resident;
+}
+
+uint32_t bst_os_now_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return 0;
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }

@@ -376,8 +376,7 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 		out[n++] = (void *)(z->user + (uintptr_t)i * z->size);
 	}
 	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
-	if (na < z->purge_mark)
-		z->purge_mark = na;
+	z->sweep_picks += n;
 	bst_unlock(&z->lock);
 	return n;
 }
@@ -468,7 +467,7 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
 	z->ncanary = 0;
-	z->purge_mark = 0;
+	z->sweep_picks = 0;
 	z->npurged = 0;
 	z->next = 0;
 	return z;
@@ -628,16 +627,24 @@ static void check_before_purge(const bst_zone_t *z, uint32_t a, uint32_t b)
 	}
 }
 
-/* An empty zone with a wide window gives its pages back and starts again
- * with a small window. Zone lock held. Nothing in the zone is live or
- * claimed, so every state goes back to "never used": the memory now reads
- * as zero, which is what a never-used chunk holds. Canary chunks are
- * placed afresh as the window grows again. */
-static void purge_if_worth(bst_zone_t *z)
+/* Whether purging z, once empty, is worth a system call: its window is
+ * wide (a small one stays warm, so a program that allocates and frees a
+ * few chunks over and over makes no system call each time). */
+static bool purge_worthwhile(const bst_zone_t *z)
+{
+	return z->cls != 0 &&
+	       (size_t)atomic_load_explicit(&z->frontier, memory_order_relaxed) * z->size >=
+	           PURGE_MIN_BYTES;
+}
+
+/* An empty zone gives its pages back and starts again with a small
+ * window. Zone lock held. Nothing in the zone is live or claimed, so every
+ * state goes back to "never used": the memory now reads as zero, which is
+ * what a never-used chunk holds. Canary chunks are placed afresh as the
+ * window grows again. */
+static void purge_zone(bst_zone_t *z)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-	if (z->cls == 0 || (size_t)frontier * z->size < PURGE_MIN_BYTES)
-		return;
 	check_before_purge(z, 0, frontier);
 	for (uint32_t w = 0; w < (frontier + 31) / 32; w++)
 		atomic_store_explicit(&z->state[w], 0, memory_order_relaxed);
@@ -648,7 +655,7 @@ static void purge_if_worth(bst_zone_t *z)
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	z->ncanary = 0;
-	z->purge_mark = 0;
+	z->sweep_picks = 0;
 	z->npurged = 0;
 }
 
@@ -689,20 +696,32 @@ static uint32_t next_avail(const bst_zone_t *z, uint32_t i, uint32_t end, bool w
  * with the same peak RSS and a final RSS 20% higher. */
 #define PURGE_RUN_MIN ((uintptr_t)16 * BST_PAGE)
 
-/* Gives back the whole pages covered by each long run of available chunks, so a
- * zone that was busy once does not keep its peak footprint for ever (a
- * thread's bin keeps a few chunks claimed, so the zone may never be empty
- * again). Chunks whose tails lie in a purged page read as zero now and go
- * back to "never used". Zone lock held. */
+/* Whether any of chunks [a, b) is freed: its pages are resident. Runs of
+ * never-used chunks were purged already, or never touched. */
+static bool any_freed(const bst_zone_t *z, uint32_t a, uint32_t b)
+{
+	for (uint32_t j = a; j < b; j++)
+		if (bst_state_get(z, j) == BST_STATE_FREED)
+			return true;
+	return false;
+}
 
-static void purge_free_pages(bst_zone_t *z)
+/* Gives back the whole pages covered by long runs of available chunks
+ * holding freed ones, up to about budget bytes, so a zone that was busy
+ * once does not keep its peak footprint for ever (a thread's bin keeps a
+ * few chunks claimed, so the zone may never be empty again). Chunks whose
+ * tails lie in a purged page read as zero now and go back to "never used".
+ * Zone lock held. */
+static void purge_free_pages(bst_zone_t *z, size_t budget)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-	for (uint32_t a = next_avail(z, 0, frontier, true); a < frontier;) {
+	size_t purged = 0;
+	for (uint32_t a = next_avail(z, 0, frontier, true); a < frontier && purged < budget;) {
 		uint32_t b = next_avail(z, a, frontier, false);
 		uintptr_t lo = (z->user + (uintptr_t)a * z->size + BST_PAGE - 1) & ~(BST_PAGE - 1);
 		uintptr_t hi = (z->user + (uintptr_t)b * z->size) & ~(BST_PAGE - 1);
-		if (hi >= lo + PURGE_RUN_MIN) {
+		if (hi >= lo + PURGE_RUN_MIN && any_freed(z, a, b)) {
+			purged += hi - lo;
 			check_before_purge(z, a, b);
 			/* Chunks j with lo <= tail(j) < hi, tail(j) = (j + 1) * size - 8
 			 * from the zone start; states first, so a concurrent neighbour
@@ -720,12 +739,16 @@ static void purge_free_pages(bst_zone_t *z)
 	}
 }
 
-/* Page purging waits until this many bytes of chunks have become available
- * since the last purge (or since the low point of the available set). */
-#define PURGE_PAGES_MIN_BYTES ((size_t)1 << 20)
+/* An empty zone is purged at most this often, and idle zones are looked
+ * for (the sweep below) at most this often. Each purged page that a pick
+ * lands in again costs a fault (11.6 us on a VM), so the rate bounds what
+ * a wrong guess can cost: a zone's 1,020 pages four times a second each
+ * way, about 10% of a core at worst. A zone's first purge when empty is
+ * never delayed. */
+#define PURGE_INTERVAL_MS 250u
 
 /* Accounts for added chunks just made available in z, and purges if that
- * emptied the zone or freed enough of it. Zone lock held. */
+ * emptied the zone. Zone lock held. */
 static void released(bst_zone_t *z, uint32_t added)
 {
 	uint32_t old = atomic_load_explicit(&z->navail, memory_order_relaxed), na = old + added;
@@ -734,14 +757,57 @@ static void released(bst_zone_t *z, uint32_t added)
 		atomic_store_explicit(&bst_classes[z->cls].hint, (uint32_t)(z - bst_g.zones) + 1,
 		                      memory_order_release);
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-	size_t quarter = (size_t)frontier / 4 * z->size;
-	if (na == frontier - z->ncanary) {
-		purge_if_worth(z);
-	} else if (z->cls != 0 &&
-	           (size_t)(na - z->purge_mark) * z->size >=
-	               (PURGE_PAGES_MIN_BYTES > quarter ? PURGE_PAGES_MIN_BYTES : quarter)) {
-		purge_free_pages(z);
-		z->purge_mark = na;
+	if (na != frontier - z->ncanary || !purge_worthwhile(z))
+		return;
+	/* Empty. Zones of big chunks (51 of 80 KiB) also empty in steady use:
+	 * when a class's working set is about one zone, its owner moves to a
+	 * second zone while the first fills up with chunks back from the
+	 * quarantine, and the two take turns. Purging each time one emptied
+	 * cost a fault on every page soon after: 5.4 faults a round of
+	 * bench/growth. */
+	uint32_t now = bst_os_now_ms();
+	if (z->purge_ms != 0 && now - z->purge_ms < PURGE_INTERVAL_MS)
+		return;
+	z->purge_ms = now ? now : 1;
+	purge_zone(z);
+}
+
+#define for_each_zone(c, z)                                                                        \
+	for (uint32_t _i = atomic_load_explicit(&bst_classes[c].head, memory_order_acquire);       \
+	     _i && ((z) = &bst_g.zones[_i - 1]); _i = (z)->next)
+
+/* When the last sweep is PURGE_INTERVAL_MS old, the next release of any
+ * zone sweeps them all: a zone whose picks since the last sweep would
+ * take less than half of its available chunks gives back the pages of
+ * the rest. So a zone that was busy once does not keep its peak footprint
+ * for ever (a thread's bin keeps a few chunks claimed, so it may never be
+ * empty again), even when the program has moved on to other sizes and
+ * never frees into it again; while a zone serves picks at the rate it
+ * gets chunks back, its pages stay (picks are random over every available
+ * chunk, so a purged page would soon fault in again: purging at each
+ * megabyte released, as before, made 6,135 madvise calls in 10,000 rounds
+ * of bench/growth). No zone lock held: the sweep takes one at a time. */
+static _Atomic uint32_t last_sweep_ms;
+
+static void sweep_idle_zones(void)
+{
+	uint32_t now = bst_os_now_ms();
+	uint32_t last = atomic_load_explicit(&last_sweep_ms, memory_order_relaxed);
+	if (now - last < PURGE_INTERVAL_MS ||
+	    !atomic_compare_exchange_strong_explicit(&last_sweep_ms, &last, now,
+	                                             memory_order_relaxed, memory_order_relaxed))
+		return;
+	bst_zone_t *z;
+	for (unsigned c = 1; c < BST_NUM_CLASSES; c++) {
+		for_each_zone (c, z) {
+			bst_lock(&z->lock);
+			uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
+			uint32_t picks = z->sweep_picks;
+			z->sweep_picks = 0;
+			if (picks < na / 2 && (size_t)(na - picks) * z->size >= PURGE_RUN_MIN)
+				purge_free_pages(z, (size_t)(na - picks) * z->size);
+			bst_unlock(&z->lock);
+		}
 	}
 }
 
@@ -769,16 +835,14 @@ void bst_zone_release(void *const *ptrs, uint32_t n)
 		released(held, added);
 		bst_unlock(&held->lock);
 	}
+	sweep_idle_zones();
 }
 
-/* Fork handlers walk the class lists, not all the zone slots: touching
- * every slot record would fault in hundreds of pages in each child. The
- * lists only grow, at their heads, under the class lock that lock_all
- * takes first; no path holds two zone locks, so any order among them is
- * safe. */
-#define for_each_zone(c, z)                                                                        \
-	for (uint32_t _i = atomic_load_explicit(&bst_classes[c].head, memory_order_acquire);       \
-	     _i && ((z) = &bst_g.zones[_i - 1]); _i = (z)->next)
+/* Fork handlers walk the class lists (for_each_zone), not all the zone
+ * slots: touching every slot record would fault in hundreds of pages in
+ * each child. The lists only grow, at their heads, under the class lock
+ * that lock_all takes first; no path holds two zone locks, so any order
+ * among them is safe. */
 
 void bst_zone_lock_all(void)
 {
