@@ -176,9 +176,6 @@ static uintptr_t random_hint(void)
 }
 
 static void quarantine_flush(void);
-static void cache_flush(void);
-static uintptr_t cache_take(size_t data, size_t align, uintptr_t *map, size_t *map_size);
-static uint32_t random_u32(void);
 
 /* Reserves a span at a random place. When the address space is exhausted
  * (RLIMIT_AS), spans held only by the virtual-memory quarantine are given
@@ -188,7 +185,6 @@ static char *reserve(size_t span)
 	char *base = bst_os_reserve(span, BST_PAGE, random_hint(), true);
 	if (!base) {
 		quarantine_flush();
-		cache_flush();
 		base = bst_os_reserve(span, BST_PAGE, random_hint(), true);
 	}
 	return base;
@@ -331,10 +327,7 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 	size_t data = data_bytes(usable);
 	uintptr_t map;
 	size_t map_size;
-	size_t dalign = data_align(data, align);
-	uintptr_t d = cache_take(data, dalign, &map, &map_size);
-	if (!d)
-		d = place(data, dalign, true, &map, &map_size);
+	uintptr_t d = place(data, data_align(data, align), true, &map, &map_size);
 	if (!d) {
 		errno = ENOMEM;
 		return NULL;
@@ -365,108 +358,7 @@ static bst_lock_t vmq_lock;
 static uintptr_t vmq[VMQ_MAX]; /* keys, oldest at vmq_head */
 static uint32_t vmq_head, vmq_count;
 
-/* The span cache: spans that left the virtual-memory quarantine, kept
- * reserved and inaccessible (their pages were given back at free) so that
- * a later large allocation can take one instead of reserving a new span
- * and unmapping an old one: two system calls fewer per allocation, and no
- * mapping made and torn down. An allocation takes a random span among
- * those big enough (the excess beyond its data and guard page is
- * unmapped), so which address comes back stays unpredictable; an address
- * is only ever reused after its quarantine. */
-#define CACHE_MAX       32
-#define CACHE_MAX_BYTES ((size_t)1 << 30) /* address space, not memory */
-static bst_lock_t cache_lock;
-typedef struct {
-	uintptr_t map;
-	size_t size;
-} span_t;
-static span_t cache[CACHE_MAX];
-static uint32_t cache_count;
-static size_t cache_bytes;
-
-/* Keeps inaccessible span [map, map + size) for reuse, making room by
- * unmapping random older ones; a span of over a quarter of the budget is
- * unmapped at once. (Random draws are made only when there is a choice:
- * a thread without a cache draws with a system call.) */
-static void cache_put(uintptr_t map, size_t size)
-{
-	span_t out[CACHE_MAX + 1];
-	uint32_t nout = 0;
-	bst_lock(&cache_lock);
-	if (size > CACHE_MAX_BYTES / 4) {
-		out[nout++] = (span_t){map, size};
-	} else {
-		while (cache_count == CACHE_MAX || cache_bytes + size > CACHE_MAX_BYTES) {
-			uint32_t k = random_u32() % cache_count;
-			out[nout++] = cache[k];
-			cache_bytes -= cache[k].size;
-			cache[k] = cache[--cache_count];
-		}
-		cache[cache_count++] = (span_t){map, size};
-		cache_bytes += size;
-	}
-	bst_unlock(&cache_lock);
-	for (uint32_t k = 0; k < nout; k++)
-		bst_os_release((void *)out[k].map, out[k].size);
-}
-
-/* Takes a random cached span that holds data bytes aligned to align
- * between its guard pages, trimmed to exactly that (guard pages included).
- * Returns the data address, or 0. */
-static uintptr_t cache_take(size_t data, size_t align, uintptr_t *map, size_t *map_size)
-{
-	size_t need = data + 2 * BST_PAGE, mask = (align > BST_PAGE ? align : BST_PAGE) - 1;
-	uint32_t fits[CACHE_MAX], nfit = 0;
-	bst_lock(&cache_lock);
-	for (uint32_t k = 0; k < cache_count; k++)
-		if (cache[k].size >= need && ((cache[k].map + BST_PAGE) & mask) == 0)
-			fits[nfit++] = k;
-	if (nfit == 0) {
-		bst_unlock(&cache_lock);
-		return 0;
-	}
-	uint32_t k = fits[nfit > 1 ? random_u32() % nfit : 0];
-	uintptr_t m = cache[k].map;
-	size_t size = cache[k].size;
-	cache_bytes -= size;
-	cache[k] = cache[--cache_count];
-	bst_unlock(&cache_lock);
-	if (size > need)
-		bst_os_release((void *)(m + need), size - need);
-	*map = m;
-	*map_size = need;
-	return m + BST_PAGE;
-}
-
-static void cache_flush(void)
-{
-	for (;;) {
-		bst_lock(&cache_lock);
-		if (cache_count == 0) {
-			bst_unlock(&cache_lock);
-			return;
-		}
-		uintptr_t m = cache[cache_count - 1].map;
-		size_t size = cache[cache_count - 1].size;
-		cache_count--;
-		cache_bytes -= size;
-		bst_unlock(&cache_lock);
-		bst_os_release((void *)m, size);
-	}
-}
-
-static uint32_t random_u32(void)
-{
-	bst_rng_t *rng = bst_thread_rng();
-	uint32_t r;
-	if (rng)
-		r = bst_rng_u32(rng);
-	else
-		bst_random_bytes(&r, sizeof(r));
-	return r;
-}
-
-/* Removes the record of key (freed) and gives its span to the cache. */
+/* Removes the record of key (freed) and unmaps its span. */
 static void forget(uintptr_t key)
 {
 	shard_t *s = shard_of(key);
@@ -481,7 +373,7 @@ static void forget(uintptr_t key)
 	if (r.flags & BST_LARGE_SAMPLED)
 		sample_slot_give(r.map); /* already inaccessible */
 	else
-		cache_put(r.map, r.map_size); /* already inaccessible */
+		bst_os_release((void *)r.map, r.map_size);
 }
 
 static void quarantine(const large_rec_t *r)
@@ -734,7 +626,6 @@ void bst_large_lock_all(void)
 {
 	bst_lock(&sample_lock);
 	bst_lock(&vmq_lock);
-	bst_lock(&cache_lock);
 	for (int i = 0; i < SHARDS; i++)
 		bst_lock(&shards[i].lock);
 }
@@ -743,7 +634,6 @@ void bst_large_unlock_all(void)
 {
 	for (int i = SHARDS; i-- > 0;)
 		bst_unlock(&shards[i].lock);
-	bst_unlock(&cache_lock);
 	bst_unlock(&vmq_lock);
 	bst_unlock(&sample_lock);
 }
@@ -753,6 +643,5 @@ void bst_large_reset_locks(void)
 	for (int i = 0; i < SHARDS; i++)
 		bst_lock_reset(&shards[i].lock);
 	bst_lock_reset(&vmq_lock);
-	bst_lock_reset(&cache_lock);
 	bst_lock_reset(&sample_lock);
 }

@@ -32,7 +32,7 @@ bst_option_test(shared_quarantine_bytes_1m "quarantine_slots=0,shared_quarantine
 bst_option_test(shared_quarantine_bytes_default "quarantine_slots=0" reuse 5000 1600 30000)
 bst_option_test(quarantine_defaults "" reuse 1000 4096 30000)
 
-# Large blocks: reserved and inaccessible for N more large frees, then reusable.
+# Large blocks: reserved and inaccessible for N more large frees, then unmapped.
 bst_option_test(large_quarantine_default "" large 64)
 bst_option_test(large_quarantine_0 "large_quarantine=0" large 0)
 bst_option_test(large_quarantine_5 "large_quarantine=5" large 5)
