@@ -115,6 +115,7 @@ typedef struct bst_zone {
 	uint32_t next;             /* next zone of the class, index + 1; 0 ends */
 	_Atomic uint32_t owner;    /* id of the one thread cache refilling here */
 	uint32_t ncanary;          /* canary chunks in the window (zone lock) */
+	uint32_t empty_ms;         /* bst_os_now_ms() when it last emptied, or 0 */
 	uint64_t magic;            /* (2^40 / size) + 1: division by multiply */
 	uintptr_t user;            /* start of the user area */
 	_Atomic uint64_t *state;   /* 2 bits per chunk, atomic updates */
@@ -127,7 +128,10 @@ typedef struct bst_zone {
 	uint8_t npurged;
 	uint16_t purged_lo[BST_PURGED_RUNS], purged_hi[BST_PURGED_RUNS];
 	uint32_t sweep_picks; /* chunks taken since the last idle sweep */
-	uint32_t purge_ms;    /* bst_os_now_ms() of the last purge when empty */
+	/* Chunks released since the last sweep that purged without a budget
+	 * (nonzero: a sweep may find something to give back). */
+	uint32_t sweep_released;
+	uint32_t sweep_ms; /* private zones: bst_os_now_ms() of their last sweep */
 } __attribute__((aligned(128))) bst_zone_t;
 _Static_assert(sizeof(bst_zone_t) == 128, "a zone record is two cache lines");
 
@@ -136,6 +140,9 @@ typedef struct bst_class_rec {
 	_Atomic uint32_t head; /* first zone index + 1 */
 	_Atomic uint32_t hint; /* zone index + 1 likely to have chunks */
 	_Atomic uint32_t nzones;
+	/* Zone index + 1 of the class's empty zone kept unpurged (zone.c's
+	 * released), or 0. */
+	_Atomic uint32_t warm;
 } __attribute__((aligned(64))) bst_class_rec_t;
 
 /* ---- options.c ---- */

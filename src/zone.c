@@ -377,6 +377,11 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 	}
 	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
 	z->sweep_picks += n;
+	/* In use again: no longer the class's spare empty zone. */
+	uint32_t me = (uint32_t)(z - bst_g.zones) + 1;
+	if (n && z->pzone == 0 &&
+	    atomic_load_explicit(&bst_classes[z->cls].warm, memory_order_relaxed) == me)
+		atomic_store_explicit(&bst_classes[z->cls].warm, 0, memory_order_relaxed);
 	bst_unlock(&z->lock);
 	return n;
 }
@@ -468,6 +473,9 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
 	z->ncanary = 0;
 	z->sweep_picks = 0;
+	z->sweep_released = 0;
+	z->sweep_ms = 0;
+	z->empty_ms = 0;
 	z->npurged = 0;
 	z->next = 0;
 	return z;
@@ -739,37 +747,72 @@ static void purge_free_pages(bst_zone_t *z, size_t budget)
 	}
 }
 
-/* An empty zone is purged at most this often, and idle zones are looked
- * for (the sweep below) at most this often. Each purged page that a pick
- * lands in again costs a fault (11.6 us on a VM), so the rate bounds what
- * a wrong guess can cost: a zone's 1,020 pages four times a second each
- * way, about 10% of a core at worst. A zone's first purge when empty is
- * never delayed. */
+/* Idle zones are looked for (the sweep below) at most this often. Each
+ * purged page that a pick lands in again costs a fault (11.6 us on a VM),
+ * so the rate bounds what a wrong guess can cost. */
 #define PURGE_INTERVAL_MS 250u
 
-/* Accounts for added chunks just made available in z, and purges if that
- * emptied the zone. Zone lock held. */
+/* The sweep of one zone: if its picks since the last sweep would take
+ * less than half of its available chunks, the pages of the rest are given
+ * back. Zone lock held. */
+static void sweep_zone(bst_zone_t *z)
+{
+	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
+	uint32_t picks = z->sweep_picks;
+	z->sweep_picks = 0;
+	/* Idle since a sweep that gave back everything it could, and nothing
+	 * released since: nothing new to find (and no need to read its states
+	 * again). */
+	if (picks == 0 && z->sweep_released == 0)
+		return;
+	if (picks < na / 2 && (size_t)(na - picks) * z->size >= PURGE_RUN_MIN)
+		purge_free_pages(z, picks ? (size_t)(na - picks) * z->size : SIZE_MAX);
+	z->sweep_released = picks != 0;
+}
+
+/* Accounts for added chunks just made available in z, and purges it if
+ * that emptied it. Zone lock held. */
 static void released(bst_zone_t *z, uint32_t added)
 {
 	uint32_t old = atomic_load_explicit(&z->navail, memory_order_relaxed), na = old + added;
 	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
+	z->sweep_released += added;
 	if (old == 0 && z->pzone == 0)
 		atomic_store_explicit(&bst_classes[z->cls].hint, (uint32_t)(z - bst_g.zones) + 1,
 		                      memory_order_release);
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-	if (na != frontier - z->ncanary || !purge_worthwhile(z))
+	if (na == frontier - z->ncanary && purge_worthwhile(z)) {
+		/* Empty. A zone that empties again within PURGE_INTERVAL_MS of
+		 * the last time is in steady use, and one such zone per class
+		 * stays as it is, the class's spare. Zones of big chunks (51 of
+		 * 80 KiB) do that when a class's working set is about one zone:
+		 * its owner moves to a second zone while the first fills up with
+		 * chunks back from the quarantine, and the two take turns.
+		 * Purging each time one emptied cost a fault on every page soon
+		 * after: 5.4 faults a round of bench/growth. The spare stops
+		 * being one when a pick lands in it; a sweep gives its pages
+		 * back if it stays idle. */
+		uint32_t none = 0, me = (uint32_t)(z - bst_g.zones) + 1, now = bst_os_now_ms();
+		bool again = z->empty_ms != 0 && now - z->empty_ms < PURGE_INTERVAL_MS;
+		z->empty_ms = now ? now : 1;
+		if (z->pzone == 0 && again &&
+		    (atomic_load_explicit(&bst_classes[z->cls].warm, memory_order_relaxed) == me ||
+		     atomic_compare_exchange_strong_explicit(&bst_classes[z->cls].warm, &none, me,
+		                                             memory_order_relaxed,
+		                                             memory_order_relaxed)))
+			return;
+		purge_zone(z);
 		return;
-	/* Empty. Zones of big chunks (51 of 80 KiB) also empty in steady use:
-	 * when a class's working set is about one zone, its owner moves to a
-	 * second zone while the first fills up with chunks back from the
-	 * quarantine, and the two take turns. Purging each time one emptied
-	 * cost a fault on every page soon after: 5.4 faults a round of
-	 * bench/growth. */
-	uint32_t now = bst_os_now_ms();
-	if (z->purge_ms != 0 && now - z->purge_ms < PURGE_INTERVAL_MS)
-		return;
-	z->purge_ms = now ? now : 1;
-	purge_zone(z);
+	}
+	/* Private zones are on no class list, so the sweep does not reach
+	 * them: each sweeps itself as its chunks come back. */
+	if (z->pzone != 0) {
+		uint32_t now = bst_os_now_ms();
+		if (now - z->sweep_ms >= PURGE_INTERVAL_MS) {
+			z->sweep_ms = now;
+			sweep_zone(z);
+		}
+	}
 }
 
 #define for_each_zone(c, z)                                                                        \
@@ -777,16 +820,15 @@ static void released(bst_zone_t *z, uint32_t added)
 	     _i && ((z) = &bst_g.zones[_i - 1]); _i = (z)->next)
 
 /* When the last sweep is PURGE_INTERVAL_MS old, the next release of any
- * zone sweeps them all: a zone whose picks since the last sweep would
- * take less than half of its available chunks gives back the pages of
- * the rest. So a zone that was busy once does not keep its peak footprint
- * for ever (a thread's bin keeps a few chunks claimed, so it may never be
- * empty again), even when the program has moved on to other sizes and
- * never frees into it again; while a zone serves picks at the rate it
- * gets chunks back, its pages stay (picks are random over every available
- * chunk, so a purged page would soon fault in again: purging at each
- * megabyte released, as before, made 6,135 madvise calls in 10,000 rounds
- * of bench/growth). No zone lock held: the sweep takes one at a time. */
+ * zone sweeps every heap zone (sweep_zone), so a zone that was busy once
+ * does not keep its peak footprint for ever (a thread's bin keeps a few
+ * chunks claimed, so it may never be empty again), even when the program
+ * has moved on to other sizes and never frees into it again. While a zone
+ * serves picks at the rate it gets chunks back, its pages stay: picks are
+ * random over every available chunk, so a purged page would soon fault in
+ * again (purging at each megabyte released, as before, made 6,135 madvise
+ * calls in 10,000 rounds of bench/growth). No zone lock held: the sweep
+ * takes one at a time. */
 static _Atomic uint32_t last_sweep_ms;
 
 static void sweep_idle_zones(void)
@@ -801,11 +843,7 @@ static void sweep_idle_zones(void)
 	for (unsigned c = 1; c < BST_NUM_CLASSES; c++) {
 		for_each_zone (c, z) {
 			bst_lock(&z->lock);
-			uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
-			uint32_t picks = z->sweep_picks;
-			z->sweep_picks = 0;
-			if (picks < na / 2 && (size_t)(na - picks) * z->size >= PURGE_RUN_MIN)
-				purge_free_pages(z, (size_t)(na - picks) * z->size);
+			sweep_zone(z);
 			bst_unlock(&z->lock);
 		}
 	}
