@@ -93,7 +93,9 @@ int bastion_zone_unprotect(bastion_zone_t *zone);
  * cache's bin, not yet handed out), free (in its zone's available set) or
  * a canary chunk (never handed out). Chunks moving between two of these
  * while the snapshot is taken may be counted in neither. */
-#define BASTION_STATS_VERSION 1
+/* Version 2: 49 classes (the medium classes, 80-128 KiB, were added);
+ * version 1 had 45. A version 1 caller gets the version 1 layout. */
+#define BASTION_STATS_VERSION 2
 #define BASTION_STATS_CLASSES 49 /* class 0 is malloc(0)'s */
 
 struct bastion_stats_class {

@@ -22,6 +22,7 @@
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,11 @@
 #endif
 
 _Static_assert(BASTION_STATS_CLASSES == BST_NUM_CLASSES, "bastion.h's class count");
+#define V1_CLASSES 45 /* classes in version 1 of struct bastion_stats */
+_Static_assert(offsetof(struct bastion_stats, large) ==
+                   offsetof(struct bastion_stats, classes) +
+                       BASTION_STATS_CLASSES * sizeof(struct bastion_stats_class),
+               "nothing between classes[] and large");
 
 static size_t page_round(size_t n)
 {
@@ -89,7 +95,22 @@ BST_EXPORT int bastion_stats(struct bastion_stats *out)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Version 1 is the only layout so far: every caller's struct holds it. */
+	if (out->version == 1) {
+		/* Version 1's struct: 45 classes, then the same fields. The
+		 * medium classes' chunks are left out of classes[] (they are in
+		 * total). */
+		struct bastion_stats s = {.version = BASTION_STATS_VERSION};
+		bastion_stats(&s);
+		size_t head = offsetof(struct bastion_stats, classes);
+		size_t classes = V1_CLASSES * sizeof(s.classes[0]);
+		size_t tail = sizeof(s) - offsetof(struct bastion_stats, large);
+		s.version = 1;
+		s.nclasses = V1_CLASSES;
+		memcpy(out, &s, head);
+		memcpy((char *)out + head, s.classes, classes);
+		memcpy((char *)out + head + classes, &s.large, tail);
+		return 0;
+	}
 	memset(out, 0, sizeof(*out));
 	out->version = BASTION_STATS_VERSION;
 	out->nclasses = BST_NUM_CLASSES;

@@ -108,6 +108,33 @@ static void test_arguments(void)
 	s.version = BASTION_STATS_VERSION + 5;             /* a newer caller gets what we have */
 	CHECK(bastion_stats(&s) == 0 && s.version == BASTION_STATS_VERSION);
 	check_consistent(&s, 1);
+
+	/* A caller built for version 1 (45 classes) gets that layout and not
+	 * a byte more: classes[0..45), then large ... total. */
+	size_t head = offsetof(struct bastion_stats, classes);
+	size_t v1 = head + 45 * sizeof(struct bastion_stats_class) +
+	            (sizeof(s) - offsetof(struct bastion_stats, large));
+	unsigned char buf[sizeof(struct bastion_stats) + 64];
+	memset(buf, 0xee, sizeof(buf));
+	struct bastion_stats now = {.version = BASTION_STATS_VERSION};
+	unsigned version = 1;
+	memcpy(buf, &version, sizeof(version));
+	CHECK(bastion_stats((struct bastion_stats *)(void *)buf) == 0);
+	CHECK(bastion_stats(&now) == 0);
+	unsigned got_version, got_classes;
+	memcpy(&got_version, buf, sizeof(got_version));
+	memcpy(&got_classes, buf + sizeof(unsigned), sizeof(got_classes));
+	CHECK(got_version == 1 && got_classes == 45);
+	struct bastion_stats_class c44;
+	memcpy(&c44, buf + head + 44 * sizeof(c44), sizeof(c44));
+	CHECK(c44.chunk_size == now.classes[44].chunk_size && c44.chunk_size == 65536);
+	size_t total_bytes_mapped;
+	memcpy(&total_bytes_mapped,
+	       buf + v1 - sizeof(now.total) + offsetof(__typeof__(now.total), bytes_mapped),
+	       sizeof(size_t));
+	CHECK(total_bytes_mapped == now.total.bytes_mapped);
+	for (size_t i = v1; i < sizeof(buf); i++)
+		CHECK(buf[i] == 0xee);
 }
 
 /* NBLOCKS blocks of 100 bytes in, half of them out. */
