@@ -48,17 +48,6 @@ static unsigned long long *field(struct bst_options *o, size_t i)
 	return (unsigned long long *)o + i;
 }
 
-static bool looser(size_t i, unsigned long long v)
-{
-	size_t k = 0;
-#define BST_OPTION(name, type, def, min, max, looser_expr, doc)                                    \
-	if (k++ == i)                                                                              \
-		return (looser_expr);
-#include "options.def"
-#undef BST_OPTION
-	return false;
-}
-
 __attribute__((noreturn)) static void fail(const char *what, const char *input)
 {
 	fprintf(stderr, "fuzz_options: %s\ninput: \"", what);
@@ -124,11 +113,11 @@ static void model_parse(model_t *m, const char *s, bool secure)
 			} else if (!eq || !model_value(eq + 1, len - nlen - 1, &v) ||
 			           v < opts[idx].min || v > opts[idx].max) {
 				m->bad++;
-			} else if (secure && looser(idx, v)) {
+			} else if (secure && bst_option_looser(idx, v)) {
 				m->refused++;
 			} else {
 				m->v[idx] = v;
-				m->weakened += looser(idx, v);
+				m->weakened += bst_option_looser(idx, v);
 			}
 		}
 		if (s[len] == 0)
@@ -221,7 +210,7 @@ static void check_parse(const char *input, size_t n, bool secure)
 		unsigned long long v = *field(&got, i);
 		if (v < opts[i].min || v > opts[i].max)
 			fail("an option is outside its range", input);
-		if (secure && looser(i, v))
+		if (secure && bst_option_looser(i, v))
 			fail("a privileged process runs with a weakened protection", input);
 		if (v != m.v[i]) {
 			fprintf(stderr, "%s: parser %llu, model %llu (secure %d)\n", opts[i].name,

@@ -158,6 +158,9 @@ void bst_options_defaults(struct bst_options *o);
  * BST_REFUSED_NOTICE line naming the item, and the option is unchanged. */
 void bst_options_parse(struct bst_options *o, const char *s, bool secure);
 #define BST_REFUSED_NOTICE "weakening refused in a privileged process (AT_SECURE):"
+/* Whether value v of option idx (options.def order) weakens a protection
+ * compared with its default: its looser expression. */
+bool bst_option_looser(size_t idx, unsigned long long v);
 
 /* Allocator state fixed at initialisation, then made read-only: it sits
  * alone in its page (bst_globals_page) and init.c mprotects that page. */

@@ -75,24 +75,35 @@ static bool parse_value(const char *s, size_t n, unsigned long long *out)
 	return i == n;
 }
 
+bool bst_option_looser(size_t idx, unsigned long long v)
+{
+	size_t k = 0;
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
+	if (k++ == idx)                                                                            \
+		return (looser);
+#include "options.def"
+#undef BST_OPTION
+	return false;
+}
+
 /* Sets option idx to v, unless v weakens a protection in a privileged
  * process; item is how BASTION_OPTIONS spelled it. */
 static void set(struct bst_options *o, size_t idx, unsigned long long v, const char *item,
                 bool secure)
 {
+	bool looser = bst_option_looser(idx, v);
+	if (looser && secure) {
+		bst_warn("options", BST_REFUSED_NOTICE, item);
+		return;
+	}
 	size_t k = 0;
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	if (k++ == idx) {                                                                          \
-		if ((looser) && secure) {                                                          \
-			bst_warn("options", BST_REFUSED_NOTICE, item);                             \
-			return;                                                                    \
-		}                                                                                  \
-		o->name = (__typeof__(o->name))v;                                                  \
-		if (looser)                                                                        \
-			bst_warn("options", "protection weakened by BASTION_OPTIONS:", item);      \
-	}
+	if (k++ == idx)                                                                            \
+		o->name = (__typeof__(o->name))v;
 #include "options.def"
 #undef BST_OPTION
+	if (looser)
+		bst_warn("options", "protection weakened by BASTION_OPTIONS:", item);
 }
 
 /* name=default as BASTION_OPTIONS spells it: sizes with the largest k, m

@@ -586,17 +586,6 @@ static const struct {
 _Static_assert(sizeof(struct bst_options) == NOPT * sizeof(unsigned long long),
                "struct bst_options is one unsigned long long per option, in table order");
 
-static bool looser(size_t i, unsigned long long v)
-{
-	size_t k = 0;
-#define BST_OPTION(name, type, def, min, max, looser_expr, doc)                                    \
-	if (k++ == i)                                                                              \
-		return (looser_expr);
-#include "options.def"
-#undef BST_OPTION
-	return false;
-}
-
 /* Privileged processes: for every option, values around its default and
  * at its limits; each one that weakens a protection is refused there (one
  * line, the default stays) and applied with a notice in an ordinary
@@ -622,7 +611,7 @@ static void test_parse_secure(void)
 			snprintf(in, sizeof(in), "%s=%llu", opts[i].name, v);
 			w = d;
 			((unsigned long long *)&w)[i] = v;
-			if (looser(i, v)) {
+			if (bst_option_looser(i, v)) {
 				met = true;
 				snprintf(err, sizeof(err), REFUSED("%s"), in);
 				parse_case_as(true, in, err, &d);
