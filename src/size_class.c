@@ -4,8 +4,9 @@
  * chunk. The classes above 64 KiB (the medium tier: 80, 96, 112, 128 KiB)
  * keep requests that programs make all the time (a 64 KiB buffer doubled
  * once, stdio and compression buffers) in zones, with every zone
- * protection, instead of a mapping and a handful of system calls each. Every chunk ends in an
- * 8-byte canary, so a request of n bytes needs a chunk of at least n + 8.
+ * protection, instead of a mapping and a handful of system calls each.
+ * Every chunk ends in an 8-byte canary, so a request of n bytes needs a
+ * chunk of at least n + 8.
  */
 #include "internal.h"
 
