@@ -50,7 +50,11 @@ size_t bst_boot_usable(const void *p)
 	return size;
 }
 
-bool bst_privileged(void)
+/* Whether this process is privileged, so that its environment belongs to
+ * whoever started it: the kernel set AT_SECURE (setuid, setgid, file
+ * capabilities, an LSM transition), or the real and effective ids differ.
+ * Decided once, at initialisation, into bst_g.secure. */
+static bool privileged(void)
 {
 	/* getauxval is 0 both for "not secure" and for a missing entry (errno
 	 * ENOENT); Linux always passes AT_SECURE, and the id comparison covers
@@ -67,7 +71,7 @@ const char *bst_getenv(const char *name, enum bst_env_use use)
 
 static void initialise(void)
 {
-	bst_g.secure = bst_privileged();
+	bst_g.secure = privileged();
 	bst_options_defaults(&bst_g.opt);
 	bst_options_parse(&bst_g.opt, bst_getenv("BASTION_OPTIONS", BST_ENV_TIGHTEN_ONLY),
 	                  bst_g.secure);

@@ -548,11 +548,6 @@ void *bst_boot_alloc(size_t size);
 bool bst_boot_owns(const void *p);
 size_t bst_boot_usable(const void *p);
 
-/* Whether this process is privileged, so that its environment belongs to
- * whoever started it: the kernel set AT_SECURE (setuid, setgid, file
- * capabilities, an LSM transition), or the real and effective ids differ.
- * Decided once, at initialisation, into bst_g.secure. */
-bool bst_privileged(void);
 /* How a caller uses an environment variable it reads (bst_getenv). */
 enum bst_env_use {
 	/* Settings the caller applies only where they tighten bastion in a

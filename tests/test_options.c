@@ -449,8 +449,10 @@ static const struct {
 	const char *name;
 	unsigned long long def;
 	const char *doc;
+	unsigned long long min, max;
+	const char *looser;
 } opts[] = {
-#define BST_OPTION(name, type, def, min, max, looser, doc) {#name, def, doc},
+#define BST_OPTION(name, type, def, min, max, looser, doc) {#name, def, doc, min, max, #looser},
 #include "options.def"
 #undef BST_OPTION
 };
@@ -575,14 +577,6 @@ static void parse_case(const char *in, const char *err, const struct bst_options
 #define WEAKENED(item)  LINE("protection weakened by BASTION_OPTIONS:", item)
 #define REFUSED(item)   LINE("weakening refused in a privileged process (AT_SECURE):", item)
 
-static const struct {
-	unsigned long long min, max;
-	const char *looser;
-} ranges[] = {
-#define BST_OPTION(name, type, def, min, max, looser, doc) {min, max, #looser},
-#include "options.def"
-#undef BST_OPTION
-};
 _Static_assert(sizeof(struct bst_options) == NOPT * sizeof(unsigned long long),
                "struct bst_options is one unsigned long long per option, in table order");
 
@@ -598,11 +592,11 @@ static void test_parse_secure(void)
 	bst_options_defaults(&d);
 	unsigned weakening_options = 0, expected = 0;
 	for (size_t i = 0; i < NOPT; i++) {
-		unsigned long long def = opts[i].def, lo = ranges[i].min, hi = ranges[i].max;
+		unsigned long long def = opts[i].def, lo = opts[i].min, hi = opts[i].max;
 		unsigned long long cand[] = {lo,      lo + 1,  def / 2, def - 1, def,
 		                             def + 1, def * 2, hi - 1,  hi};
 		bool met = false;
-		expected += strcmp(ranges[i].looser, "0") != 0;
+		expected += strcmp(opts[i].looser, "0") != 0;
 		for (size_t c = 0; c < sizeof(cand) / sizeof(cand[0]); c++) {
 			unsigned long long v = cand[c];
 			if (v < lo || v > hi)
