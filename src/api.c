@@ -119,6 +119,17 @@ static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
 
 /* ---- small allocations ---- */
 
+/* A never-used chunk of a page or more is about to be written (its
+ * canary now, its contents by the program, and all of it by the wipe when
+ * it is freed): fault its pages in with one call, not one fault each
+ * (10.5 us per fault against 2.3 us for a call of one page on a VM). */
+BST_NOINLINE static void populate_fresh(void *p, size_t size)
+{
+	uintptr_t lo = (uintptr_t)p & ~(BST_PAGE - 1);
+	uintptr_t hi = ((uintptr_t)p + size + BST_PAGE - 1) & ~(BST_PAGE - 1);
+	bst_os_populate((void *)lo, hi - lo);
+}
+
 /* Hands out claimed chunk p: state to in use, the wipe of a freed chunk
  * checked (a never-used one must still have a zero tail), canary written.
  * *zeroed says whether the usable bytes are known to be zero. */
@@ -141,9 +152,12 @@ static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
 					bad_wipe(z, p);
 				*zeroed = true;
 			}
-		} else if (st == BST_STATE_NEVER && bst_unlikely(bst_tail_load(slot) != 0)) {
-			bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
-			          z->size);
+		} else if (st == BST_STATE_NEVER) {
+			if (z->size >= BST_PAGE)
+				populate_fresh(p, z->size);
+			if (bst_unlikely(bst_tail_load(slot) != 0))
+				bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
+				          z->size);
 		}
 		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
 	}

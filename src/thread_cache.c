@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "bastion.h"
@@ -232,10 +233,12 @@ static bst_tcache_t *tcache_create(void)
 {
 	bst_lock(&pool_lock);
 	bst_tcache_t *tc = pool_free;
+	bool fresh = false;
 	if (tc) {
 		pool_free = tc->next_free;
 	} else {
 		tc = bst_os_map_guarded(TC_BYTES);
+		fresh = tc != NULL;
 		if (tc) {
 			bst_os_name(tc, TC_BYTES, "bastion thread cache");
 			tc->next_all = pool_all;
@@ -248,6 +251,14 @@ static bst_tcache_t *tcache_create(void)
 	bst_unlock(&pool_lock);
 	if (!tc)
 		return NULL;
+	/* Setting up a new cache writes its bins and drain buffers, and the
+	 * ring fills soon: one call rather than a fault per page (10.5 us each
+	 * on a VM). A recycled cache's pages are resident already. */
+	if (fresh) {
+		size_t used = offsetof(bst_tcache_t, q) +
+		              (size_t)bst_g.opt.quarantine_slots * sizeof(uintptr_t);
+		bst_os_populate(tc, (used + BST_PAGE - 1) & ~(BST_PAGE - 1));
+	}
 	tcache_setup(tc);
 	bst_tc = tc;
 	tc_state = 1;

@@ -33,9 +33,6 @@ typedef struct bst_tcache {
 	size_t qbytes;                  /* their chunk sizes added up */
 	uint32_t qslots;                /* ring size, from the options */
 	size_t qmax_bytes;              /* byte budget, from the options */
-	/* Ring entries: a chunk's address with its class in the top byte, so
-	 * an eviction needs no zone lookup (bst_q_entry). */
-	uintptr_t q[BST_Q_SLOTS_MAX];
 	/* Chunks leaving the quarantine wait here, per class, so one release
 	 * batch mostly touches one zone and takes its lock once. */
 	struct {
@@ -45,6 +42,10 @@ typedef struct bst_tcache {
 	struct bst_tcache *next_all;  /* every cache, for fork */
 	struct bst_tcache *next_free; /* pool of flushed caches */
 	bool in_use;
+	/* Ring entries: a chunk's address with its class in the top byte, so
+	 * an eviction needs no zone lookup (bst_q_entry). Last, so that the
+	 * part a ring of qslots uses ends the part a new cache faults in. */
+	uintptr_t q[BST_Q_SLOTS_MAX];
 } bst_tcache_t;
 
 extern __thread bst_tcache_t *bst_tc __attribute__((tls_model("initial-exec")));
