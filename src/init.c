@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -98,7 +97,7 @@ bool bst_ensure_init(void)
 		/* Nothing in bst_g changes after this: an attacker with a write
 		 * primitive cannot redirect the region, the zone records or the
 		 * options. */
-		mprotect(&bst_globals_page, sizeof(bst_globals_page), PROT_READ);
+		bst_os_protect(&bst_globals_page, sizeof(bst_globals_page), BST_ACCESS_READ);
 		atomic_store_explicit(&bst_init_state, 2, memory_order_release);
 		/* pthread_atfork allocates: register once the heap works. */
 		pthread_atfork(bst_tcache_atfork_prepare, bst_tcache_atfork_parent,

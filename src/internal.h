@@ -468,7 +468,12 @@ void bst_tcache_atfork_child(void);
 void bst_tcache_stats(struct bastion_stats *out);
 
 /* ---- os.c ---- */
+enum { BST_ACCESS_NONE, BST_ACCESS_READ, BST_ACCESS_RW };
 void *bst_os_reserve(size_t size, size_t align, uintptr_t hint, bool account);
+bool bst_os_reserve_at(void *p, size_t size);
+bool bst_os_protect(void *p, size_t size, unsigned access);
+bool bst_os_move(void *from, size_t size, void *to, size_t new_size);
+void bst_os_nodump(void *p, size_t size);
 bool bst_os_commit(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "bastion.h"
 #include "internal.h"
@@ -477,10 +476,6 @@ size_t bst_large_verify(void)
 	return problems;
 }
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-
 /* Grows live span r to data bytes where it lies, if the pages after its
  * trailing guard page are free: they are reserved, the old guard and all
  * but the last new page become data, and the last is the new guard. Three
@@ -491,15 +486,10 @@ static bool grow_in_place(large_rec_t *r, size_t data)
 {
 	size_t old_data = r->map_size - 2 * BST_PAGE, delta = data - old_data;
 	uintptr_t end = r->map + r->map_size, guard = r->key + old_data;
-	int saved = errno;
-	/* Kernels before 4.17 take the address as a hint: check it. */
-	void *q = mmap((void *)end, delta, PROT_NONE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	errno = saved;
-	if (q == MAP_FAILED)
+	if (!bst_os_reserve_at((void *)end, delta))
 		return false;
-	if ((uintptr_t)q != end || !bst_os_commit((void *)guard, delta)) {
-		bst_os_release(q, delta);
+	if (!bst_os_commit((void *)guard, delta)) {
+		bst_os_release((void *)end, delta);
 		return false;
 	}
 	if (data >= HUGE_MIN)
@@ -557,10 +547,8 @@ void *bst_large_realloc(void *p, size_t size)
 	uintptr_t map;
 	size_t span;
 	uintptr_t d = place(data, data_align(data, BST_PAGE), false, &map, &span);
-	void *moved = MAP_FAILED;
-	if (d)
-		moved = mremap(p, old_data, data, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)d);
-	if (moved == MAP_FAILED) {
+	void *moved = (void *)d;
+	if (!d || !bst_os_move(p, old_data, moved, data)) {
 		if (d)
 			bst_os_release((void *)map, span);
 		bst_unlock(&s->lock);

@@ -1,8 +1,9 @@
 /*
- * The OS layer: every mmap/mprotect/madvise/munmap bastion makes goes
- * through here. Failures are reported to the caller (NULL / false), never
- * fatal: running out of address space is an allocation failure, not
- * corruption.
+ * The OS layer: every memory system call bastion makes (mmap, mprotect,
+ * madvise, munmap, mremap, mincore, the VMA names) goes through here, and
+ * nowhere else (the os_calls test keeps it so). Failures are reported to
+ * the caller (NULL / false), never fatal: running out of address space is
+ * an allocation failure, not corruption.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -95,6 +96,57 @@ void bst_os_release(void *p, size_t size)
 	int saved = errno;
 	munmap(p, size);
 	errno = saved;
+}
+
+/* Sets the access of committed range [p, p + size): BST_ACCESS_NONE,
+ * _READ or _RW. False with errno set on failure (private zones report
+ * it). */
+bool bst_os_protect(void *p, size_t size, unsigned access)
+{
+	int prot = access == BST_ACCESS_RW     ? PROT_READ | PROT_WRITE
+	           : access == BST_ACCESS_READ ? PROT_READ
+	                                       : PROT_NONE;
+	return mprotect(p, size, prot) == 0;
+}
+
+/* Leaves [p, p + size) out of core dumps (a hint). */
+void bst_os_nodump(void *p, size_t size)
+{
+	int saved = errno;
+	madvise(p, size, MADV_DONTDUMP);
+	errno = saved;
+}
+
+/* Reserves exactly [p, p + size), inaccessible, if nothing is mapped there;
+ * else false and nothing changes. */
+bool bst_os_reserve_at(void *p, size_t size)
+{
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+	int saved = errno;
+	void *q =
+	    mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	errno = saved;
+	if (q == MAP_FAILED)
+		return false;
+	/* Kernels before 4.17 take the address as a hint. */
+	if (q != p) {
+		bst_os_release(q, size);
+		return false;
+	}
+	return true;
+}
+
+/* Moves the pages of [from, from + size) to to, whose reservation of
+ * new_size bytes (>= size) it replaces; the pages past size are new and
+ * read as zero. False (nothing moved) on failure. */
+bool bst_os_move(void *from, size_t size, void *to, size_t new_size)
+{
+	int saved = errno;
+	void *q = mremap(from, size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	errno = saved;
+	return q != MAP_FAILED;
 }
 
 /* Names a mapping in /proc/PID/maps ("[anon:bastion ...]"). Kernels

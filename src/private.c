@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "bastion.h"
 #include "internal.h"
@@ -178,9 +177,7 @@ static bool refill(struct bastion_zone *pz)
 	if (!z)
 		return false;
 	if (pz->flags & BASTION_ZONE_NODUMP) {
-		int saved = errno;
-		madvise((void *)z->user, BST_ZONE_USER, MADV_DONTDUMP);
-		errno = saved;
+		bst_os_nodump((void *)z->user, BST_ZONE_USER);
 	}
 	uint32_t idx1 = (uint32_t)(z - bst_g.zones) + 1;
 	z->next = pz->head;
@@ -298,13 +295,13 @@ BST_EXPORT void bastion_zone_destroy(bastion_zone_t *h)
 
 /* Sets the protection of every slot of pz; on a failure, puts back the
  * slots already changed. */
-static int set_protection(struct bastion_zone *pz, int prot, int undo)
+static int set_protection(struct bastion_zone *pz, unsigned access, unsigned undo)
 {
 	for (uint32_t i = pz->head; i; i = slot(i)->next) {
-		if (mprotect((void *)slot(i)->user, BST_ZONE_USER, prot) != 0) {
+		if (!bst_os_protect((void *)slot(i)->user, BST_ZONE_USER, access)) {
 			int err = errno;
 			for (uint32_t k = pz->head; k != i; k = slot(k)->next)
-				mprotect((void *)slot(k)->user, BST_ZONE_USER, undo);
+				bst_os_protect((void *)slot(k)->user, BST_ZONE_USER, undo);
 			errno = err;
 			return -1;
 		}
@@ -317,7 +314,7 @@ BST_EXPORT int bastion_zone_protect(bastion_zone_t *h)
 	struct bastion_zone *pz = lock_zone(h);
 	int r = 0;
 	if (!pz->protected_) {
-		r = set_protection(pz, PROT_NONE, PROT_READ | PROT_WRITE);
+		r = set_protection(pz, BST_ACCESS_NONE, BST_ACCESS_RW);
 		pz->protected_ = r == 0;
 	}
 	bst_unlock(&pz->lock);
@@ -329,7 +326,7 @@ BST_EXPORT int bastion_zone_unprotect(bastion_zone_t *h)
 	struct bastion_zone *pz = lock_zone(h);
 	int r = 0;
 	if (pz->protected_) {
-		r = set_protection(pz, PROT_READ | PROT_WRITE, PROT_NONE);
+		r = set_protection(pz, BST_ACCESS_RW, BST_ACCESS_NONE);
 		pz->protected_ = r != 0;
 	}
 	bst_unlock(&pz->lock);

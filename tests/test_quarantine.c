@@ -41,7 +41,12 @@ int main(void)
 	long peak = status_kb("VmHWM");
 	printf("VmRSS before %ld kB, peak %ld kB\n", before, peak);
 	CHECK(before > 0 && peak > 0);
-	/* Generous: budgets (9 MiB) plus partly used windows of ~45 classes. */
-	CHECK(peak - before < 96 * 1024);
+	/* The budgets (9 MiB), plus what the sizes left free but resident:
+	 * the sweep that gives idle zones' pages back runs at most every
+	 * 250 ms (zone.c), and each size passes about 9 MiB of chunks through
+	 * the quarantines in a few milliseconds, so the peak depends on where
+	 * the sweeps fall: 92-106 MiB in runs on the development VM. The
+	 * regression this guards against peaked at 900 MB. */
+	CHECK(peak - before < 128 * 1024);
 	CHECK_DONE();
 }
