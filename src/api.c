@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bastion.h"
+#include "chunk.h"
 #include "internal.h"
 #include "thread_cache.h"
 
@@ -27,52 +28,7 @@
 #define BASTION_OVERRIDE_MALLOC 0
 #endif
 
-/* ---- chunk state checks ---- */
-
-void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old)
-{
-	bst_fatal("corrupted-state",
-	          old == BST_STATE_USED ? "chunk in a thread cache is already live"
-	                                : "canary chunk in a thread cache",
-	          (void *)p, z->size);
-}
-
-BST_NORETURN BST_COLD static void bad_state(const bst_zone_t *z, const void *p, unsigned st)
-{
-	if (st == BST_STATE_FREED)
-		bst_fatal("double-free", "chunk is already free", p, z->size);
-	bst_fatal("invalid-free",
-	          st == BST_STATE_NEVER ? "chunk was never allocated" : "pointer to a canary chunk",
-	          p, z->size);
-}
-
-BST_NORETURN BST_COLD static void bad_offset(const bst_zone_t *z, const void *p)
-{
-	bst_fatal("invalid-free", "pointer is not the start of a chunk", p, z->size);
-}
-
-/* The canary does not match kind: another family's canary means a
- * mismatched deallocation, anything else an overflow. */
-BST_NORETURN BST_COLD static void bad_canary(const bst_zone_t *z, const void *p, uint64_t c)
-{
-	/* Another thread freed the chunk between our state read and this
-	 * canary read: a double free that lost the race by a hair. */
-	if (c == bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED))
-		bst_fatal("double-free", "chunk was freed by another thread meanwhile", p, z->size);
-	for (unsigned k = BST_KIND_MALLOC; k < BST_KIND_CANARY_CHUNK; k++)
-		if (c == bst_canary_kind(z, (uintptr_t)p, k))
-			bst_fatal("alloc-dealloc-mismatch",
-			          k == BST_KIND_MALLOC
-			              ? "malloc'd block released with operator delete"
-			              : "operator new block released by the wrong function",
-			          p, z->size);
-	bst_fatal("canary-corrupted", "chunk overflowed past its usable size", p, z->size);
-}
-
-BST_NORETURN BST_COLD static void bad_wipe(const bst_zone_t *z, const void *p)
-{
-	bst_fatal("write-after-free", "freed chunk was written to before reuse", p, z->size);
-}
+/* ---- checks (the chunk state machine and its reports: chunk.h) ---- */
 
 /* A pointer into a private zone reached a heap function. */
 BST_NORETURN BST_COLD static void private_object(const bst_zone_t *z, const void *p,
@@ -81,89 +37,20 @@ BST_NORETURN BST_COLD static void private_object(const bst_zone_t *z, const void
 	bst_fatal("zone-mismatch", what, p, z->size);
 }
 
-static inline uint32_t chunk_of(const bst_zone_t *z, const void *p)
-{
-	uintptr_t off = (uintptr_t)p - z->user;
-	uint32_t i = bst_chunk_index(z, off);
-	if (bst_unlikely((uintptr_t)i * z->size != off || i >= z->nchunks))
-		bad_offset(z, p);
-	return i;
-}
-
-static inline uint64_t *canary_slot(const bst_zone_t *z, const void *p)
-{
-	return (uint64_t *)((uintptr_t)p + z->size - BST_CANARY_SIZE);
-}
-
-static inline void check_canary(const bst_zone_t *z, const void *p, unsigned kind)
-{
-	if (z->cls == 0)
-		return;
-	uint64_t c = bst_tail_load(canary_slot(z, p));
-	if (bst_unlikely(c != bst_canary_kind(z, (uintptr_t)p, kind)))
-		bad_canary(z, p, c);
-}
-
 /* Checks that p is a live chunk of z allocated with kind (start of a
  * chunk, state in use, canary intact) without changing anything. */
 static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
 {
 	if (bst_unlikely(z->pzone != 0))
 		private_object(z, p, "heap function given an object of a private zone");
-	uint32_t i = chunk_of(z, p);
+	uint32_t i = bst_chunk_of(z, p);
 	unsigned st = bst_state_get(z, i);
 	if (st != BST_STATE_USED)
-		bad_state(z, p, st);
-	check_canary(z, p, kind);
+		bst_chunk_bad_state(z, p, st);
+	bst_chunk_check_canary(z, p, kind);
 }
 
 /* ---- small allocations ---- */
-
-/* A never-used chunk of a page or more is about to be written (its
- * canary now, its contents by the program, and all of it by the wipe when
- * it is freed): fault its pages in with one call, not one fault each
- * (10.5 us per fault against 2.3 us for a call of one page on a VM). */
-BST_NOINLINE static void populate_fresh(void *p, size_t size)
-{
-	uintptr_t lo = (uintptr_t)p & ~(BST_PAGE - 1);
-	uintptr_t hi = ((uintptr_t)p + size + BST_PAGE - 1) & ~(BST_PAGE - 1);
-	bst_os_populate((void *)lo, hi - lo);
-}
-
-/* Hands out claimed chunk p: state to in use, the wipe of a freed chunk
- * checked (a never-used one must still have a zero tail), canary written.
- * *zeroed says whether the usable bytes are known to be zero. */
-static inline void *hand_out(void *p, unsigned cls, unsigned kind, bool *zeroed)
-{
-	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
-	uint32_t i = bst_chunk_index(z, (uintptr_t)p - z->user);
-	uint64_t *slot = canary_slot(z, p);
-	*zeroed = false;
-	/* The checks and the new canary come before the state turns live, so
-	 * nobody (bastion_verify, a neighbour check in another thread) sees the
-	 * chunk live with a freed or zero tail; until then they see an idle
-	 * chunk with a live canary, which they take for a hand-out under way.
-	 * The chunk is ours alone: it is claimed, and its state cannot move. */
-	unsigned st = bst_state_get(z, i);
-	if (bst_likely(cls != 0)) {
-		if (st == BST_STATE_FREED) {
-			if (bst_g.opt.wipe) {
-				if (bst_unlikely(!bst_words_are(p, z->size - BST_CANARY_SIZE, 0)))
-					bad_wipe(z, p);
-				*zeroed = true;
-			}
-		} else if (st == BST_STATE_NEVER) {
-			if (z->size >= BST_PAGE)
-				populate_fresh(p, z->size);
-			if (bst_unlikely(bst_tail_load(slot) != 0))
-				bst_fatal("canary-corrupted", "never-used chunk was overwritten", p,
-				          z->size);
-		}
-		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
-	}
-	bst_state_claim(z, i, (uintptr_t)p, st);
-	return p;
-}
 
 static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned kind, bool *zeroed);
 
@@ -182,7 +69,7 @@ BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n, size_t align,
 	if (bst_tc)
 		return NULL; /* out of memory */
 	void *p = bst_malloc_shared(cls);
-	return p ? hand_out(p, cls, kind, zeroed) : NULL;
+	return p ? bst_chunk_hand_out_kind(p, cls, kind, zeroed) : NULL;
 }
 
 static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind, bool *zeroed);
@@ -202,7 +89,7 @@ static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned k
 			 * canary line as well measured no better.) */
 			if (bst_likely(b->count != 0))
 				__builtin_prefetch(b->slot[b->count - 1]);
-			return hand_out(p, cls, kind, zeroed);
+			return bst_chunk_hand_out_kind(p, cls, kind, zeroed);
 		}
 	}
 	return small_alloc_slow(cls, n, align, kind, zeroed);
@@ -223,43 +110,7 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
 		}
 	}
 	bst_bin_t *b = &tc->bins[cls];
-	return hand_out(b->slot[--b->count], cls, kind, zeroed);
-}
-
-/* The checks and the state change of a free, then the wipe and the
- * neighbour checks: everything but the quarantine. */
-static inline void free_chunk(bst_zone_t *z, void *p, unsigned kind)
-{
-	uint32_t i = chunk_of(z, p);
-	unsigned shift = (i & 31) * 2;
-	unsigned st = bst_state_get(z, i);
-	if (bst_unlikely(st != BST_STATE_USED))
-		bad_state(z, p, st);
-	if (bst_likely(z->cls != 0))
-		check_canary(z, p, kind);
-	/* The state change is the authority: one fetch_sub moves 10 to 01, and
-	 * of two threads freeing one chunk only one sees 10. The other is
-	 * reported, and the process ends before anyone sees what the wrong
-	 * subtraction did to the word. */
-	uint64_t old = atomic_fetch_sub_explicit(&z->state[i >> 5], (uint64_t)1 << shift,
-	                                         memory_order_acq_rel);
-	st = (unsigned)(old >> shift) & 3;
-	if (bst_unlikely(st != BST_STATE_USED))
-		bad_state(z, p, st);
-	/* Wipe and re-tag after the state change: the locked instruction
-	 * waits for every earlier store to land, and wiping a chunk that
-	 * another thread wrote fetched each of its lines first (larson ran 13%
-	 * slower with the wipe in front). Until the freed canary is written,
-	 * checkers see a freed chunk with its live canary, which they take
-	 * for a free under way and do not read further; the chunk reaches
-	 * the quarantine, and through it other threads, only after this. */
-	if (bst_likely(z->cls != 0)) {
-		if (bst_g.opt.wipe)
-			memset(p, 0, z->size - BST_CANARY_SIZE);
-		bst_tail_store(canary_slot(z, p), bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
-		if (bst_g.opt.neighbour_checks)
-			bst_check_neighbours(z, i);
-	}
+	return bst_chunk_hand_out_kind(b->slot[--b->count], cls, kind, zeroed);
 }
 
 static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
@@ -267,23 +118,12 @@ static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
 	/* Private zone objects never enter the heap's quarantine or bins. */
 	if (bst_unlikely(z->pzone != 0))
 		private_object(z, p, "free() of an object of a private zone");
-	free_chunk(z, p, kind);
+	bst_chunk_free_kind(z, p, kind);
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->cls, z->size);
 	else
 		bst_free_slow(p, z->cls, z->size);
-}
-
-void *bst_chunk_hand_out(void *p, bool *zeroed)
-{
-	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
-	return hand_out(p, z->cls, BST_KIND_MALLOC, zeroed);
-}
-
-void bst_chunk_free(bst_zone_t *z, void *p)
-{
-	free_chunk(z, p, BST_KIND_MALLOC);
 }
 
 /* ---- large allocations and everything that is not a zone chunk ---- */
@@ -317,10 +157,10 @@ static size_t usable_of(void *p)
 	if (z) {
 		if (bst_unlikely(z->pzone != 0))
 			private_object(z, p, "malloc_usable_size of an object of a private zone");
-		uint32_t i = chunk_of(z, p);
+		uint32_t i = bst_chunk_of(z, p);
 		unsigned st = bst_state_get(z, i);
 		if (st != BST_STATE_USED)
-			bad_state(z, p, st);
+			bst_chunk_bad_state(z, p, st);
 		return bst_class_usable(z->cls);
 	}
 	if (bst_boot_owns(p))

@@ -65,14 +65,6 @@ _Static_assert(BST_MAX_CHUNKS * 2 / 8 <= BST_STATE_BYTES, "state bitmap slot too
 _Static_assert(BST_MAX_CHUNKS / 8 <= BST_AVAIL_BYTES, "avail bitmap slot too small");
 _Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_SUMMARY_BYTES, "summary slot too small");
 
-/* 2-bit chunk states in the out-of-line state bitmap. */
-enum {
-	BST_STATE_NEVER = 0,  /* 00: never handed out */
-	BST_STATE_FREED = 1,  /* 01: handed out once, now free */
-	BST_STATE_USED = 2,   /* 10: live */
-	BST_STATE_CANARY = 3, /* 11: canary chunk, never handed out */
-};
-
 /* ---- size_class.c ---- */
 extern const uint32_t bst_class_size[BST_NUM_CLASSES];
 
@@ -251,12 +243,7 @@ static inline bool bst_in_zone_region(const void *p)
 	return (uintptr_t)p - bst_g.region < bst_g.region_size;
 }
 
-/* The full check of non-live chunk j (states re-read, any kind's canary
- * accepted while it is being handed out): for a neighbour whose tail did
- * not hold what its state says (bst_check_neighbours). */
-void bst_check_neighbour_slow(const bst_zone_t *z, uint32_t j) BST_COLD;
-
-/* ---- check.c / inline checks ---- */
+/* ---- shared checks (zone chunks: chunk.h; large blocks: large.c) ---- */
 /* True if every 8-byte word of [p, p + n) is v. An OR-reduction with a
  * single test at the end, over four independent accumulators so the loads
  * are not chained through one register: it runs on every reuse of a freed
@@ -296,79 +283,6 @@ enum {
 	BST_KIND_CANARY_CHUNK = 3,
 	BST_KIND_FREED = 4,
 };
-static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigned kind)
-{
-	return bst_canary_mix(z->canary_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), p);
-}
-
-/* A chunk's last 8 bytes (its canary) are read by neighbour checks in
- * other threads while the owner writes them: relaxed atomics, plain moves
- * on x86. The state word's release/acquire orders them. */
-static inline uint64_t bst_tail_load(const void *slot)
-{
-	return atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)slot, memory_order_relaxed);
-}
-static inline void bst_tail_store(void *slot, uint64_t v)
-{
-	atomic_store_explicit((_Atomic uint64_t *)slot, v, memory_order_relaxed);
-}
-
-static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
-{
-	return (unsigned)(atomic_load_explicit(&z->state[i >> 5], memory_order_acquire) >>
-	                  ((i & 31) * 2)) &
-	       3;
-}
-
-/* What the tail of a chunk in state st holds when nothing overwrote it and
- * no free or hand-out of it is under way: the freed canary when freed,
- * the canary-chunk word for canary chunks, zero when never used; a live
- * chunk's is its owner's business. */
-static inline uint64_t bst_idle_tail(const bst_zone_t *z, uintptr_t q, unsigned st)
-{
-	uint64_t kind = st == BST_STATE_CANARY ? BST_KIND_CANARY_CHUNK : BST_KIND_FREED;
-	return st == BST_STATE_NEVER ? 0 : bst_canary_kind(z, q, (unsigned)kind);
-}
-
-/* Checks the chunks next to chunk i of z (just freed) when they are not
- * live: their canaries (freed and canary chunks) or their zero tails
- * (never used). The expected case inline; anything else, including the
- * races with other threads, goes to bst_check_neighbour_slow. */
-static inline void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
-{
-	uint32_t js[2] = {i - 1, i + 1};
-	for (int k = 0; k < 2; k++) {
-		uint32_t j = js[k];
-		if (j >= z->nchunks) /* i - 1 wraps for i == 0 */
-			continue;
-		unsigned st = bst_state_get(z, j);
-		if (st == BST_STATE_USED)
-			continue;
-		uintptr_t q = z->user + (uintptr_t)j * z->size;
-		if (bst_unlikely(bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE)) !=
-		                 bst_idle_tail(z, q, st)))
-			bst_check_neighbour_slow(z, j);
-	}
-}
-
-/* Atomically moves chunk i of z from st, its state as the caller read it
- * (free: 00 or 01), to in use. One fetch_add: 00 + 10 and 01 + 01 both
- * give 10 without a carry. The bits of a claimed chunk cannot change under
- * us (a free of it fails its state check), so reading them first is safe;
- * the old value the fetch_add returns confirms it. */
-void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old) BST_NORETURN BST_COLD;
-static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p, unsigned st)
-{
-	_Atomic uint64_t *w = &z->state[i >> 5];
-	unsigned shift = (i & 31) * 2;
-	if (bst_unlikely(st >= BST_STATE_USED))
-		bst_state_claim_fail(z, p, st);
-	uint64_t add = (uint64_t)(BST_STATE_USED - st) << shift;
-	uint64_t old = atomic_fetch_add_explicit(w, add, memory_order_acq_rel);
-	if (bst_unlikely(((old >> shift) & 3) != st))
-		bst_state_claim_fail(z, p, (unsigned)(old >> shift) & 3);
-}
-
 /* ---- random.c ---- */
 struct bst_rng {
 	uint32_t pos; /* next unread byte of buf */
@@ -496,6 +410,7 @@ uint32_t bst_os_now_ms(void);
 void *bst_alloc(size_t size, size_t align, unsigned kind, bool *zeroed);
 /* Releases ptr as kind; with sized, size (and align) must match the block. */
 void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size);
+/* ---- chunk.c (the state machine and checks: chunk.h) ---- */
 /* For private zones: hands out claimed chunk p (checks, canary, state) and
  * frees live chunk p of z (checks, state, wipe, neighbours) exactly as
  * malloc and free do, minus the thread cache and its quarantine. */

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chunk.h"
 #include "internal.h"
 
 bst_class_rec_t bst_classes[BST_NUM_CLASSES];
@@ -112,14 +113,8 @@ static void avail_set_range(bst_zone_t *z, uint32_t lo, uint32_t hi)
 	}
 }
 
-/* Value every word of canary chunk q is filled with. */
-static uint64_t canary_chunk_word(const bst_zone_t *z, uintptr_t q)
-{
-	return bst_canary_kind(z, q, BST_KIND_CANARY_CHUNK);
-}
-
-/* Turns available chunk i into a canary chunk: out of the avail set,
- * state 11, filled with canary words. Zone lock held. */
+/* Turns available chunk i into a canary chunk: out of the avail set, then
+ * filled and marked (bst_chunk_make_canary). Zone lock held. */
 static void make_canary_chunk(bst_zone_t *z, uint32_t i)
 {
 	uint64_t bit = 1ull << (i & 63);
@@ -132,18 +127,7 @@ static void make_canary_chunk(bst_zone_t *z, uint32_t i)
 	atomic_store_explicit(&z->navail,
 	                      atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
 	                      memory_order_relaxed);
-	/* Fill first, then publish the state (release): whoever sees state 11
-	 * sees the canary words. A canary chunk of a page or more is faulted
-	 * in with one call rather than a fault per page. */
-	uintptr_t q = z->user + (uintptr_t)i * z->size;
-	if (z->size >= BST_PAGE)
-		bst_os_populate((void *)(q & ~(BST_PAGE - 1)),
-		                page_round(q + z->size) - (q & ~(BST_PAGE - 1)));
-	uint64_t v = canary_chunk_word(z, q);
-	for (uint32_t k = 0; k < z->size / 8; k++)
-		bst_tail_store((void *)(q + 8 * (uintptr_t)k), v);
-	atomic_fetch_add_explicit(&z->state[i >> 5], (uint64_t)BST_STATE_CANARY << ((i & 31) * 2),
-	                          memory_order_release);
+	bst_chunk_make_canary(z, i);
 }
 
 /* Exposes the next step of chunks to random picks, scattering canary
@@ -642,8 +626,6 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
 	return take(z, out, want, rng);
 }
 
-static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full);
-
 /* Chunks [a, b) are idle and their pages are about to be given back, which
  * would erase any write into a freed chunk or a canary chunk before its
  * hand-out (or bastion_verify) could see it: check each of those in full
@@ -654,7 +636,7 @@ static void check_before_purge(const bst_zone_t *z, uint32_t a, uint32_t b)
 	for (uint32_t j = a; j < b; j++) {
 		unsigned st = bst_state_get(z, j);
 		if (st == BST_STATE_FREED || st == BST_STATE_CANARY)
-			check_idle_chunk(z, j, true);
+			bst_chunk_check_idle(z, j, true);
 	}
 }
 
@@ -677,8 +659,7 @@ static void purge_zone(bst_zone_t *z)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	check_before_purge(z, 0, frontier);
-	for (uint32_t w = 0; w < (frontier + 31) / 32; w++)
-		atomic_store_explicit(&z->state[w], 0, memory_order_relaxed);
+	bst_chunk_states_to_never(z, 0, frontier);
 	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
 	uint32_t nwords = (frontier + 63) >> 6;
 	memset(z->avail, 0, (size_t)nwords * 8);
@@ -688,19 +669,6 @@ static void purge_zone(bst_zone_t *z)
 	z->ncanary = 0;
 	z->sweep_picks = 0;
 	z->npurged = 0;
-}
-
-/* Moves chunks [a, b) (available, so not live and not claimed) back to
- * "never used": their memory has just been purged or is about to read as
- * zero. One atomic AND per state word. Zone lock held. */
-static void states_to_never(bst_zone_t *z, uint32_t a, uint32_t b)
-{
-	while (a < b) {
-		uint32_t w = a >> 5, lo = a & 31, n = b - a < 32 - lo ? b - a : 32 - lo;
-		uint64_t mask = (n == 32 ? ~0ull : ((1ull << (2 * n)) - 1)) << (2 * lo);
-		atomic_fetch_and_explicit(&z->state[w], ~mask, memory_order_relaxed);
-		a += n;
-	}
 }
 
 /* Index of the first chunk at or after i whose avail bit equals want, or
@@ -761,7 +729,7 @@ static void purge_free_pages(bst_zone_t *z, size_t budget)
 			uintptr_t off_hi = hi - z->user + BST_CANARY_SIZE;
 			uint32_t j0 = (uint32_t)((off_lo + z->size - 1) / z->size) - 1;
 			uint32_t j1 = (uint32_t)((off_hi + z->size - 1) / z->size) - 1;
-			states_to_never(z, j0 < a ? a : j0, j1 > b ? b : j1);
+			bst_chunk_states_to_never(z, j0 < a ? a : j0, j1 > b ? b : j1);
 			bst_os_purge((void *)lo, hi - lo);
 			note_purged(z, (uint32_t)((lo - z->user) >> 12),
 			            (uint32_t)((hi - z->user) >> 12));
@@ -936,104 +904,6 @@ void bst_zone_reset_locks(void)
 	bst_lock_reset(&region_lock);
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++)
 		bst_lock_reset(&bst_classes[c].lock);
-}
-
-/* ---- checks of chunks that are not live ---- */
-
-static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
-{
-	return bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE));
-}
-
-/* True if t is the canary of one of the live kinds. */
-static bool is_kind_canary(const bst_zone_t *z, uintptr_t q, uint64_t t)
-{
-	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
-		if (t == bst_canary_kind(z, q, kind))
-			return true;
-	return false;
-}
-
-static uint64_t freed_canary(const bst_zone_t *z, uintptr_t q)
-{
-	return bst_canary_kind(z, q, BST_KIND_FREED);
-}
-
-/* Checks non-live chunk j: a freed chunk keeps its canary, a canary chunk
- * its canary words, a never-used chunk inside the window reads as zero.
- * Returns problems found (0 or 1; fatal unless recoverable reporting). */
-/* Other threads may hand chunk j out and write it while we read it; that
- * race is settled by re-reading its state before reporting, and the reads
- * are left out of ThreadSanitizer's instrumentation (BST_RACY_READS). */
-BST_RACY_READS static size_t check_idle_chunk(const bst_zone_t *z, uint32_t j, bool full)
-{
-	unsigned st = bst_state_get(z, j);
-	if (st == BST_STATE_USED)
-		return 0; /* its owner's business: not even its tail is read */
-	uintptr_t q = z->user + (uintptr_t)j * z->size;
-	uint64_t t = tail_of(z, q);
-	bool ok = true;
-	if (st == BST_STATE_FREED) {
-		/* Wiped and tagged freed: then its contents must read as zero. A
-		 * live kind's canary means a free still wiping it or a hand-out
-		 * writing its new canary (the state is re-read below): its
-		 * contents are not ours to judge yet. None of these values can be
-		 * forged without the zone secret. */
-		if (t == freed_canary(z, q))
-			ok = !full || !bst_g.opt.wipe ||
-			     bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
-		else
-			ok = is_kind_canary(z, q, t);
-	} else if (st == BST_STATE_CANARY) {
-		uint64_t v = canary_chunk_word(z, q);
-		ok = t == v;
-		if (ok && full)
-			ok = bst_words_are((const void *)q, z->size, v);
-	} else if (j < atomic_load_explicit(&z->frontier, memory_order_relaxed)) {
-		/* Zero; or, while another thread hands it out or purges it, the
-		 * canary it is getting or the one it held: values only the zone
-		 * secret gives. */
-		ok = t == 0 || is_kind_canary(z, q, t) || t == freed_canary(z, q) ||
-		     t == canary_chunk_word(z, q);
-	}
-	/* The state may have changed while we looked (a chunk handed out or
-	 * freed by another thread): only a stable state is a finding. */
-	if (ok || bst_state_get(z, j) != st)
-		return 0;
-	return bst_problem(true,
-	                   st == BST_STATE_FREED && t == freed_canary(z, q) ? "write-after-free"
-	                                                                    : "canary-corrupted",
-	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
-	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
-	                                            : "never-used chunk was overwritten",
-	                   (void *)q, z->size);
-}
-
-void bst_check_neighbour_slow(const bst_zone_t *z, uint32_t j)
-{
-	check_idle_chunk(z, j, false);
-}
-
-size_t bst_zone_verify_one(bst_zone_t *z)
-{
-	size_t problems = 0;
-	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
-	for (uint32_t j = 0; j < frontier; j++) {
-		uintptr_t q = z->user + (uintptr_t)j * z->size;
-		if (bst_state_get(z, j) != BST_STATE_USED) {
-			problems += check_idle_chunk(z, j, true);
-			continue;
-		}
-		/* A freed tail: freed, and perhaps handed out again, between our
-		 * reads; an overflow cannot write it. */
-		uint64_t t = tail_of(z, q);
-		if (!is_kind_canary(z, q, t) && t != freed_canary(z, q) &&
-		    bst_state_get(z, j) == BST_STATE_USED)
-			problems += bst_problem(true, "canary-corrupted",
-			                        "live chunk overflowed past its usable size",
-			                        (void *)q, z->size);
-	}
-	return problems;
 }
 
 size_t bst_zone_verify(void)

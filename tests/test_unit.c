@@ -6,6 +6,7 @@
 
 #include "bastion.h"
 #include "check.h"
+#include "chunk.h"
 #include "internal.h"
 
 static void test_size_classes(void)

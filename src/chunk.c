@@ -1,0 +1,214 @@
+/*
+ * Zone chunks, the out-of-line half (chunk.h has the state machine and the
+ * inline fast paths): the reports, the checks of idle chunks, the
+ * transitions made under the zone lock, and bastion_verify's walk of a
+ * zone.
+ */
+#include "chunk.h"
+
+/* ---- reports ---- */
+
+void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old)
+{
+	bst_fatal("corrupted-state",
+	          old == BST_STATE_USED ? "chunk in a thread cache is already live"
+	                                : "canary chunk in a thread cache",
+	          (void *)p, z->size);
+}
+
+void bst_chunk_bad_state(const bst_zone_t *z, const void *p, unsigned st)
+{
+	if (st == BST_STATE_FREED)
+		bst_fatal("double-free", "chunk is already free", p, z->size);
+	bst_fatal("invalid-free",
+	          st == BST_STATE_NEVER ? "chunk was never allocated" : "pointer to a canary chunk",
+	          p, z->size);
+}
+
+void bst_chunk_bad_offset(const bst_zone_t *z, const void *p)
+{
+	bst_fatal("invalid-free", "pointer is not the start of a chunk", p, z->size);
+}
+
+void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, uint64_t c)
+{
+	/* Another thread freed the chunk between our state read and this
+	 * canary read: a double free that lost the race by a hair. */
+	if (c == bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED))
+		bst_fatal("double-free", "chunk was freed by another thread meanwhile", p, z->size);
+	for (unsigned k = BST_KIND_MALLOC; k < BST_KIND_CANARY_CHUNK; k++)
+		if (c == bst_canary_kind(z, (uintptr_t)p, k))
+			bst_fatal("alloc-dealloc-mismatch",
+			          k == BST_KIND_MALLOC
+			              ? "malloc'd block released with operator delete"
+			              : "operator new block released by the wrong function",
+			          p, z->size);
+	bst_fatal("canary-corrupted", "chunk overflowed past its usable size", p, z->size);
+}
+
+void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p)
+{
+	bst_fatal("write-after-free", "freed chunk was written to before reuse", p, z->size);
+}
+
+void bst_chunk_bad_never(const bst_zone_t *z, const void *p)
+{
+	bst_fatal("canary-corrupted", "never-used chunk was overwritten", p, z->size);
+}
+
+/* ---- hand-out and free for private zones (private.c) ---- */
+
+/* A never-used chunk of a page or more is about to be written (its
+ * canary now, its contents by the program, and all of it by the wipe when
+ * it is freed): fault its pages in with one call, not one fault each
+ * (10.5 us per fault against 2.3 us for a call of one page on a VM). */
+BST_NOINLINE void bst_chunk_populate_fresh(void *p, size_t size)
+{
+	uintptr_t lo = (uintptr_t)p & ~(BST_PAGE - 1);
+	uintptr_t hi = ((uintptr_t)p + size + BST_PAGE - 1) & ~(BST_PAGE - 1);
+	bst_os_populate((void *)lo, hi - lo);
+}
+
+void *bst_chunk_hand_out(void *p, bool *zeroed)
+{
+	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
+	return bst_chunk_hand_out_kind(p, z->cls, BST_KIND_MALLOC, zeroed);
+}
+
+void bst_chunk_free(bst_zone_t *z, void *p)
+{
+	bst_chunk_free_kind(z, p, BST_KIND_MALLOC);
+}
+
+/* ---- transitions under the zone lock ---- */
+
+/* Value every word of canary chunk q is filled with. */
+static uint64_t canary_chunk_word(const bst_zone_t *z, uintptr_t q)
+{
+	return bst_canary_kind(z, q, BST_KIND_CANARY_CHUNK);
+}
+
+/* Turns available chunk i into a canary chunk: state 11, filled with
+ * canary words. Zone lock held; the caller took it out of avail. */
+void bst_chunk_make_canary(bst_zone_t *z, uint32_t i)
+{
+	/* Fill first, then publish the state (release): whoever sees state 11
+	 * sees the canary words. A canary chunk of a page or more is faulted
+	 * in with one call rather than a fault per page. */
+	uintptr_t q = z->user + (uintptr_t)i * z->size;
+	if (z->size >= BST_PAGE) {
+		uintptr_t lo = q & ~(BST_PAGE - 1);
+		uintptr_t hi = (q + z->size + BST_PAGE - 1) & ~(BST_PAGE - 1);
+		bst_os_populate((void *)lo, hi - lo);
+	}
+	uint64_t v = canary_chunk_word(z, q);
+	for (uint32_t k = 0; k < z->size / 8; k++)
+		bst_tail_store((void *)(q + 8 * (uintptr_t)k), v);
+	atomic_fetch_add_explicit(&z->state[i >> 5], (uint64_t)BST_STATE_CANARY << ((i & 31) * 2),
+	                          memory_order_release);
+}
+
+/* One atomic AND per state word: frees and hand-outs of other chunks of
+ * the word may run meanwhile. */
+void bst_chunk_states_to_never(bst_zone_t *z, uint32_t a, uint32_t b)
+{
+	while (a < b) {
+		uint32_t w = a >> 5, lo = a & 31, n = b - a < 32 - lo ? b - a : 32 - lo;
+		uint64_t mask = (n == 32 ? ~0ull : ((1ull << (2 * n)) - 1)) << (2 * lo);
+		atomic_fetch_and_explicit(&z->state[w], ~mask, memory_order_relaxed);
+		a += n;
+	}
+}
+
+/* ---- checks of chunks that are not live ---- */
+
+static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
+{
+	return bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE));
+}
+
+/* True if t is the canary of one of the live kinds. */
+static bool is_kind_canary(const bst_zone_t *z, uintptr_t q, uint64_t t)
+{
+	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
+		if (t == bst_canary_kind(z, q, kind))
+			return true;
+	return false;
+}
+
+static uint64_t freed_canary(const bst_zone_t *z, uintptr_t q)
+{
+	return bst_canary_kind(z, q, BST_KIND_FREED);
+}
+
+/* Checks non-live chunk j: a freed chunk keeps its canary, a canary chunk
+ * its canary words, a never-used chunk inside the window reads as zero.
+ * Returns problems found (0 or 1; fatal unless recoverable reporting). */
+/* Other threads may hand chunk j out and write it while we read it; that
+ * race is settled by re-reading its state before reporting, and the reads
+ * are left out of ThreadSanitizer's instrumentation (BST_RACY_READS). */
+BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool full)
+{
+	unsigned st = bst_state_get(z, j);
+	if (st == BST_STATE_USED)
+		return 0; /* its owner's business: not even its tail is read */
+	uintptr_t q = z->user + (uintptr_t)j * z->size;
+	uint64_t t = tail_of(z, q);
+	bool ok = true;
+	if (st == BST_STATE_FREED) {
+		/* Wiped and tagged freed: then its contents must read as zero. A
+		 * live kind's canary means a free still wiping it or a hand-out
+		 * writing its new canary (the state is re-read below): its
+		 * contents are not ours to judge yet. None of these values can be
+		 * forged without the zone secret. */
+		if (t == freed_canary(z, q))
+			ok = !full || !bst_g.opt.wipe ||
+			     bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
+		else
+			ok = is_kind_canary(z, q, t);
+	} else if (st == BST_STATE_CANARY) {
+		uint64_t v = canary_chunk_word(z, q);
+		ok = t == v;
+		if (ok && full)
+			ok = bst_words_are((const void *)q, z->size, v);
+	} else if (j < atomic_load_explicit(&z->frontier, memory_order_relaxed)) {
+		/* Zero; or, while another thread hands it out or purges it, the
+		 * canary it is getting or the one it held: values only the zone
+		 * secret gives. */
+		ok = t == 0 || is_kind_canary(z, q, t) || t == freed_canary(z, q) ||
+		     t == canary_chunk_word(z, q);
+	}
+	/* The state may have changed while we looked (a chunk handed out or
+	 * freed by another thread): only a stable state is a finding. */
+	if (ok || bst_state_get(z, j) != st)
+		return 0;
+	return bst_problem(true,
+	                   st == BST_STATE_FREED && t == freed_canary(z, q) ? "write-after-free"
+	                                                                    : "canary-corrupted",
+	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
+	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
+	                                            : "never-used chunk was overwritten",
+	                   (void *)q, z->size);
+}
+
+size_t bst_zone_verify_one(bst_zone_t *z)
+{
+	size_t problems = 0;
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	for (uint32_t j = 0; j < frontier; j++) {
+		uintptr_t q = z->user + (uintptr_t)j * z->size;
+		if (bst_state_get(z, j) != BST_STATE_USED) {
+			problems += bst_chunk_check_idle(z, j, true);
+			continue;
+		}
+		/* A freed tail: freed, and perhaps handed out again, between our
+		 * reads; an overflow cannot write it. */
+		uint64_t t = tail_of(z, q);
+		if (!is_kind_canary(z, q, t) && t != freed_canary(z, q) &&
+		    bst_state_get(z, j) == BST_STATE_USED)
+			problems += bst_problem(true, "canary-corrupted",
+			                        "live chunk overflowed past its usable size",
+			                        (void *)q, z->size);
+	}
+	return problems;
+}

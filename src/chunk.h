@@ -1,0 +1,228 @@
+/*
+ * Zone chunks: the 2-bit state machine and every check made on a chunk,
+ * in one place. chunk.h has what the fast paths inline; chunk.c the
+ * reports, the checks of idle chunks (neighbours, bastion_verify, before a
+ * purge) and the transitions made under the zone lock.
+ *
+ * The transitions (docs/design.md, "Chunk states"):
+ *   00 never used, 01 freed -> 10 in use   hand-out: one fetch_add
+ *                                          (bst_chunk_hand_out_kind)
+ *   10 in use -> 01 freed                  free: one fetch_sub
+ *                                          (bst_chunk_free_kind)
+ *   00 -> 11 canary chunk                  window growth, zone lock
+ *                                          (bst_chunk_make_canary)
+ *   01, 11, 00 -> 00                       purge, zone lock
+ *                                          (bst_chunk_states_to_never)
+ * Nothing else writes a state word. Where a chunk *is* (available,
+ * claimed) is zone.c's business, through the avail bitmap.
+ */
+#ifndef BST_CHUNK_H
+#define BST_CHUNK_H
+
+#include <string.h>
+
+#include "internal.h"
+
+/* 2-bit chunk states in the out-of-line state bitmap. */
+enum {
+	BST_STATE_NEVER = 0,  /* 00: never handed out */
+	BST_STATE_FREED = 1,  /* 01: handed out once, now free */
+	BST_STATE_USED = 2,   /* 10: live */
+	BST_STATE_CANARY = 3, /* 11: canary chunk, never handed out */
+};
+
+/* Reports (chunk.c): each prints one line and ends the process. */
+BST_NORETURN BST_COLD void bst_chunk_bad_state(const bst_zone_t *z, const void *p, unsigned st);
+BST_NORETURN BST_COLD void bst_chunk_bad_offset(const bst_zone_t *z, const void *p);
+/* The canary does not match: another family's canary means a mismatched
+ * deallocation, the freed one a double free that lost a race, anything
+ * else an overflow. */
+BST_NORETURN BST_COLD void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, uint64_t c);
+BST_NORETURN BST_COLD void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p);
+BST_NORETURN BST_COLD void bst_chunk_bad_never(const bst_zone_t *z, const void *p);
+BST_NORETURN BST_COLD void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old);
+/* Faults in the pages of never-used chunk p (size bytes) about to be
+ * handed out. */
+void bst_chunk_populate_fresh(void *p, size_t size);
+/* Checks idle (not live) chunk j of z: its tail, and with full its whole
+ * contents (wipe, canary words). Races with other threads are settled by
+ * re-reading the state. Returns problems found (bst_problem: fatal unless
+ * verify_abort is 0). */
+size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool full);
+/* Makes available chunk i (taken out of avail by the caller) a canary
+ * chunk: fills it, then publishes state 11. Zone lock held. */
+void bst_chunk_make_canary(bst_zone_t *z, uint32_t i);
+/* Moves chunks [a, b), none live or claimed, back to never used: their
+ * memory has been purged or is about to read as zero. Zone lock held. */
+void bst_chunk_states_to_never(bst_zone_t *z, uint32_t a, uint32_t b);
+
+static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigned kind)
+{
+	return bst_canary_mix(z->canary_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), p);
+}
+
+/* A chunk's last 8 bytes (its canary) are read by neighbour checks in
+ * other threads while the owner writes them: relaxed atomics, plain moves
+ * on x86. The state word's release/acquire orders them. */
+static inline uint64_t bst_tail_load(const void *slot)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)slot, memory_order_relaxed);
+}
+static inline void bst_tail_store(void *slot, uint64_t v)
+{
+	atomic_store_explicit((_Atomic uint64_t *)slot, v, memory_order_relaxed);
+}
+
+static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
+{
+	return (unsigned)(atomic_load_explicit(&z->state[i >> 5], memory_order_acquire) >>
+	                  ((i & 31) * 2)) &
+	       3;
+}
+
+/* What the tail of a chunk in state st holds when nothing overwrote it and
+ * no free or hand-out of it is under way: the freed canary when freed,
+ * the canary-chunk word for canary chunks, zero when never used; a live
+ * chunk's is its owner's business. */
+static inline uint64_t bst_idle_tail(const bst_zone_t *z, uintptr_t q, unsigned st)
+{
+	uint64_t kind = st == BST_STATE_CANARY ? BST_KIND_CANARY_CHUNK : BST_KIND_FREED;
+	return st == BST_STATE_NEVER ? 0 : bst_canary_kind(z, q, (unsigned)kind);
+}
+
+/* Checks the chunks next to chunk i of z (just freed) when they are not
+ * live: their canaries (freed and canary chunks) or their zero tails
+ * (never used). The expected case inline; anything else, including the
+ * races with other threads, goes to bst_chunk_check_idle. */
+static inline void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
+{
+	uint32_t js[2] = {i - 1, i + 1};
+	for (int k = 0; k < 2; k++) {
+		uint32_t j = js[k];
+		if (j >= z->nchunks) /* i - 1 wraps for i == 0 */
+			continue;
+		unsigned st = bst_state_get(z, j);
+		if (st == BST_STATE_USED)
+			continue;
+		uintptr_t q = z->user + (uintptr_t)j * z->size;
+		if (bst_unlikely(bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE)) !=
+		                 bst_idle_tail(z, q, st)))
+			bst_chunk_check_idle(z, j, false);
+	}
+}
+
+/* Atomically moves chunk i of z from st, its state as the caller read it
+ * (free: 00 or 01), to in use. One fetch_add: 00 + 10 and 01 + 01 both
+ * give 10 without a carry. The bits of a claimed chunk cannot change under
+ * us (a free of it fails its state check), so reading them first is safe;
+ * the old value the fetch_add returns confirms it. */
+static inline void bst_state_claim(bst_zone_t *z, uint32_t i, uintptr_t p, unsigned st)
+{
+	_Atomic uint64_t *w = &z->state[i >> 5];
+	unsigned shift = (i & 31) * 2;
+	if (bst_unlikely(st >= BST_STATE_USED))
+		bst_state_claim_fail(z, p, st);
+	uint64_t add = (uint64_t)(BST_STATE_USED - st) << shift;
+	uint64_t old = atomic_fetch_add_explicit(w, add, memory_order_acq_rel);
+	if (bst_unlikely(((old >> shift) & 3) != st))
+		bst_state_claim_fail(z, p, (unsigned)(old >> shift) & 3);
+}
+
+/* Index of chunk p of z; p must be the start of a chunk (invalid-free
+ * otherwise). */
+static inline uint32_t bst_chunk_of(const bst_zone_t *z, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - z->user;
+	uint32_t i = bst_chunk_index(z, off);
+	if (bst_unlikely((uintptr_t)i * z->size != off || i >= z->nchunks))
+		bst_chunk_bad_offset(z, p);
+	return i;
+}
+
+static inline uint64_t *bst_chunk_canary_slot(const bst_zone_t *z, const void *p)
+{
+	return (uint64_t *)((uintptr_t)p + z->size - BST_CANARY_SIZE);
+}
+
+/* Checks live chunk p's canary against kind (class 0 has none). */
+static inline void bst_chunk_check_canary(const bst_zone_t *z, const void *p, unsigned kind)
+{
+	if (z->cls == 0)
+		return;
+	uint64_t c = bst_tail_load(bst_chunk_canary_slot(z, p));
+	if (bst_unlikely(c != bst_canary_kind(z, (uintptr_t)p, kind)))
+		bst_chunk_bad_canary(z, p, c);
+}
+
+/* Hands out claimed chunk p: state to in use, the wipe of a freed chunk
+ * checked (a never-used one must still have a zero tail), canary written.
+ * *zeroed says whether the usable bytes are known to be zero. */
+static inline void *bst_chunk_hand_out_kind(void *p, unsigned cls, unsigned kind, bool *zeroed)
+{
+	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
+	uint32_t i = bst_chunk_index(z, (uintptr_t)p - z->user);
+	uint64_t *slot = bst_chunk_canary_slot(z, p);
+	*zeroed = false;
+	/* The checks and the new canary come before the state turns live, so
+	 * nobody (bastion_verify, a neighbour check in another thread) sees the
+	 * chunk live with a freed or zero tail; until then they see an idle
+	 * chunk with a live canary, which they take for a hand-out under way.
+	 * The chunk is ours alone: it is claimed, and its state cannot move. */
+	unsigned st = bst_state_get(z, i);
+	if (bst_likely(cls != 0)) {
+		if (st == BST_STATE_FREED) {
+			if (bst_g.opt.wipe) {
+				if (bst_unlikely(!bst_words_are(p, z->size - BST_CANARY_SIZE, 0)))
+					bst_chunk_bad_wipe(z, p);
+				*zeroed = true;
+			}
+		} else if (st == BST_STATE_NEVER) {
+			if (z->size >= BST_PAGE)
+				bst_chunk_populate_fresh(p, z->size);
+			if (bst_unlikely(bst_tail_load(slot) != 0))
+				bst_chunk_bad_never(z, p);
+		}
+		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
+	}
+	bst_state_claim(z, i, (uintptr_t)p, st);
+	return p;
+}
+
+/* The checks and the state change of a free, then the wipe and the
+ * neighbour checks: everything but the quarantine. */
+static inline void bst_chunk_free_kind(bst_zone_t *z, void *p, unsigned kind)
+{
+	uint32_t i = bst_chunk_of(z, p);
+	unsigned shift = (i & 31) * 2;
+	unsigned st = bst_state_get(z, i);
+	if (bst_unlikely(st != BST_STATE_USED))
+		bst_chunk_bad_state(z, p, st);
+	if (bst_likely(z->cls != 0))
+		bst_chunk_check_canary(z, p, kind);
+	/* The state change is the authority: one fetch_sub moves 10 to 01, and
+	 * of two threads freeing one chunk only one sees 10. The other is
+	 * reported, and the process ends before anyone sees what the wrong
+	 * subtraction did to the word. */
+	uint64_t old = atomic_fetch_sub_explicit(&z->state[i >> 5], (uint64_t)1 << shift,
+	                                         memory_order_acq_rel);
+	st = (unsigned)(old >> shift) & 3;
+	if (bst_unlikely(st != BST_STATE_USED))
+		bst_chunk_bad_state(z, p, st);
+	/* Wipe and re-tag after the state change: the locked instruction
+	 * waits for every earlier store to land, and wiping a chunk that
+	 * another thread wrote fetched each of its lines first (larson ran 13%
+	 * slower with the wipe in front). Until the freed canary is written,
+	 * checkers see a freed chunk with its live canary, which they take
+	 * for a free under way and do not read further; the chunk reaches
+	 * the quarantine, and through it other threads, only after this. */
+	if (bst_likely(z->cls != 0)) {
+		if (bst_g.opt.wipe)
+			memset(p, 0, z->size - BST_CANARY_SIZE);
+		bst_tail_store(bst_chunk_canary_slot(z, p),
+		               bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
+		if (bst_g.opt.neighbour_checks)
+			bst_check_neighbours(z, i);
+	}
+}
+
+#endif /* BST_CHUNK_H */
