@@ -196,6 +196,21 @@ static char *reserve(size_t span)
  * bits of the placement's page-granular randomness (about 36 remain). */
 #define HUGE_MIN ((size_t)2 << 20)
 
+/* New data pages of a large block below HUGE_MIN: the first
+ * POPULATE_HEAD bytes are faulted in with one call (a program writes the
+ * start of a block it allocates; 10.5 us a fault against 0.6 us a page
+ * populated, and 4.9 us at its first touch, on a VM), the rest on demand.
+ * Populating whole blocks made git status peak at 10.0 MB instead of
+ * 8.4 MB (glibc 5.2): programs often leave the end of a big buffer
+ * untouched. bench_large, which writes every page, runs 0.84 s populated
+ * and 1.0 s with only the head. */
+#define POPULATE_HEAD ((size_t)64 * 1024)
+
+static void populate_head(void *p, size_t n)
+{
+	bst_os_populate(p, n < POPULATE_HEAD ? n : POPULATE_HEAD);
+}
+
 static size_t data_align(size_t data, size_t align)
 {
 	return data >= HUGE_MIN && align < HUGE_MIN ? HUGE_MIN : align;
@@ -337,7 +352,7 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 	if (data >= HUGE_MIN)
 		bst_os_hugepages((void *)d, data);
 	else
-		bst_os_populate((void *)d, data);
+		populate_head((void *)d, data);
 	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
 	if (record(&r))
@@ -495,7 +510,7 @@ static bool grow_in_place(large_rec_t *r, size_t data)
 	if (data >= HUGE_MIN)
 		bst_os_hugepages((void *)r->key, data);
 	else
-		bst_os_populate((void *)guard, delta);
+		populate_head((void *)guard, delta);
 	bst_os_name((void *)r->key, data, "bastion large");
 	r->map_size += delta;
 	return true;
@@ -558,7 +573,7 @@ void *bst_large_realloc(void *p, size_t size)
 	if (data >= HUGE_MIN)
 		bst_os_hugepages(moved, data);
 	else
-		bst_os_populate((char *)moved + old_data, data - old_data);
+		populate_head((char *)moved + old_data, data - old_data);
 	large_rec_t r = *rp;
 	rp->key = TOMBSTONE;
 	bst_unlock(&s->lock);
