@@ -389,7 +389,6 @@ bool bst_os_protect(void *p, size_t size, unsigned access);
 bool bst_os_move(void *from, size_t size, void *to, size_t new_size);
 void bst_os_nodump(void *p, size_t size);
 bool bst_os_commit(void *p, size_t size);
-bool bst_os_commit_populated(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
 void bst_os_purge(void *p, size_t size);
 void bst_os_release(void *p, size_t size);

@@ -304,12 +304,11 @@ static void *sample_alloc(size_t size, size_t align, unsigned kind)
 	uintptr_t page = sample_slot_take();
 	if (!page)
 		return NULL;
-	/* Accessible and faulted in with one call: a sampled pair made three
-	 * (this one, a populate, the unmapping at free), 11.3 us a pair. */
-	if (!bst_os_commit_populated((void *)page, BST_PAGE)) {
+	if (!bst_os_commit((void *)page, BST_PAGE)) {
 		sample_slot_give(page);
 		return NULL;
 	}
+	bst_os_populate((void *)page, BST_PAGE); /* cheaper than the first-touch fault */
 	uintptr_t key =
 	    (page + BST_PAGE - usable) & ~(uintptr_t)(align > BST_MIN_ALIGN ? align - 1 : 0);
 	large_rec_t r = {key, usable, page, BST_PAGE, (uint8_t)kind, BST_LARGE_SAMPLED, 0};

@@ -53,17 +53,6 @@ bool bst_os_commit(void *p, size_t size)
 	return ok;
 }
 
-/* Makes reserved range [p, p + size) read-write with its pages faulted in,
- * in one call (mprotect and a populate take two). */
-bool bst_os_commit_populated(void *p, size_t size)
-{
-	int saved = errno;
-	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
-	errno = saved;
-	return q == p;
-}
-
 /* Makes a committed range inaccessible again and gives its pages back. */
 void bst_os_decommit(void *p, size_t size)
 {
