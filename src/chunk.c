@@ -56,18 +56,28 @@ void bst_chunk_bad_never(const bst_zone_t *z, const void *p)
 	bst_fatal("canary-corrupted", "never-used chunk was overwritten", p, z->size);
 }
 
-/* ---- hand-out and free for private zones (private.c) ---- */
+/* ---- hand-out ---- */
 
-/* A never-used chunk of a page or more is about to be written (its
- * canary now, its contents by the program, and all of it by the wipe when
- * it is freed): fault its pages in with one call, not one fault each
- * (10.5 us per fault against 2.3 us for a call of one page on a VM). */
+/* A never-used chunk of a page or more is about to be written: its canary
+ * now, its start almost surely by the program. Those two pages are
+ * faulted in by the call (10.5 us a fault against 2.3 us for a call of one
+ * page, 0.6 us a page in bulk, on a VM); the rest on demand, so that a
+ * block used in part stays resident in part. Populating whole chunks made
+ * 2000 malloc(100000), each touched at one byte, peak at 233 MB instead of
+ * 25 MB; the first 16 KiB and the canary's page, at 49 MB. */
 BST_NOINLINE void bst_chunk_populate_fresh(void *p, size_t size)
 {
-	uintptr_t lo = (uintptr_t)p & ~(BST_PAGE - 1);
-	uintptr_t hi = ((uintptr_t)p + size + BST_PAGE - 1) & ~(BST_PAGE - 1);
-	bst_os_populate((void *)lo, hi - lo);
+	uintptr_t head = (uintptr_t)p & ~(BST_PAGE - 1);
+	uintptr_t tail = ((uintptr_t)p + size - BST_CANARY_SIZE) & ~(BST_PAGE - 1);
+	if (tail <= head + BST_PAGE) {
+		bst_os_populate((void *)head, tail + BST_PAGE - head);
+		return;
+	}
+	bst_os_populate((void *)head, BST_PAGE);
+	bst_os_populate((void *)tail, BST_PAGE);
 }
+
+/* ---- hand-out and free for private zones (private.c) ---- */
 
 void *bst_chunk_hand_out(void *p, bool *zeroed)
 {

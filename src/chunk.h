@@ -41,8 +41,8 @@ BST_NORETURN BST_COLD void bst_chunk_bad_canary(const bst_zone_t *z, const void 
 BST_NORETURN BST_COLD void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p);
 BST_NORETURN BST_COLD void bst_chunk_bad_never(const bst_zone_t *z, const void *p);
 BST_NORETURN BST_COLD void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old);
-/* Faults in the pages of never-used chunk p (size bytes) about to be
- * handed out. */
+/* Faults in the first page and the canary's page of never-used chunk p
+ * (size bytes) about to be handed out. */
 void bst_chunk_populate_fresh(void *p, size_t size);
 /* Checks idle (not live) chunk j of z: its tail, and with full its whole
  * contents (wipe, canary words). Races with other threads are settled by

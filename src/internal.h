@@ -235,8 +235,6 @@ bool bst_zone_has_room(bst_zone_t *z);
  * metadata become inaccessible, and its address range is reused only once
  * no never-used slot is left. */
 void bst_zone_retire(bst_zone_t *z);
-/* bst_zone_verify for one zone. */
-size_t bst_zone_verify_one(bst_zone_t *z);
 /* True if p lies in the zone region (in use or not). */
 static inline bool bst_in_zone_region(const void *p)
 {
@@ -416,6 +414,9 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
  * malloc and free do, minus the thread cache and its quarantine. */
 void *bst_chunk_hand_out(void *p, bool *zeroed);
 void bst_chunk_free(bst_zone_t *z, void *p);
+/* bst_zone_verify for one zone (private zones call it too): every chunk
+ * it can check, live or not; returns problems found. */
+size_t bst_zone_verify_one(bst_zone_t *z);
 
 /* ---- private.c ---- */
 /* Reserves the table of private zone records (address space only). */

@@ -36,7 +36,8 @@ static bst_lock_t region_lock;
  * chunks does not make a system call each time. */
 #define PURGE_MIN_BYTES ((size_t)256 * 1024)
 
-/* Window steps up to this size are faulted in when they are exposed. */
+/* Window steps after the first, up to this size, are faulted in when they
+ * are exposed (first steps up to FIRST_STEP_BYTES). */
 #define POPULATE_STEP_MAX ((size_t)64 * 1024)
 
 /* A zone's first window step exposes this many bytes, later steps 64 KiB,
