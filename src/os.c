@@ -61,21 +61,25 @@ void bst_os_decommit(void *p, size_t size)
 	errno = saved;
 }
 
+/* madvise as a hint: a refusal changes nothing, errno included. */
+static void advise(void *p, size_t size, int advice)
+{
+	int saved = errno;
+	madvise(p, size, advice);
+	errno = saved;
+}
+
 /* Gives the pages back; the range stays accessible and reads as zero. */
 void bst_os_purge(void *p, size_t size)
 {
-	int saved = errno;
-	madvise(p, size, MADV_DONTNEED);
-	errno = saved;
+	advise(p, size, MADV_DONTNEED);
 }
 
 /* Asks for transparent huge pages (a hint: kernels without THP, or with
  * it off, refuse or ignore it). */
 void bst_os_hugepages(void *p, size_t size)
 {
-	int saved = errno;
-	madvise(p, size, MADV_HUGEPAGE);
-	errno = saved;
+	advise(p, size, MADV_HUGEPAGE);
 }
 
 /* Faults in every page of a fresh read-write range at once, where the
@@ -86,9 +90,7 @@ void bst_os_populate(void *p, size_t size)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-	int saved = errno;
-	madvise(p, size, MADV_POPULATE_WRITE);
-	errno = saved;
+	advise(p, size, MADV_POPULATE_WRITE);
 }
 
 void bst_os_release(void *p, size_t size)
@@ -112,9 +114,7 @@ bool bst_os_protect(void *p, size_t size, unsigned access)
 /* Leaves [p, p + size) out of core dumps (a hint). */
 void bst_os_nodump(void *p, size_t size)
 {
-	int saved = errno;
-	madvise(p, size, MADV_DONTDUMP);
-	errno = saved;
+	advise(p, size, MADV_DONTDUMP);
 }
 
 /* Reserves exactly [p, p + size), inaccessible, if nothing is mapped there;
