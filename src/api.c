@@ -38,8 +38,9 @@ BST_NORETURN BST_COLD static void private_object(const bst_zone_t *z, const void
 }
 
 /* Checks that p is a live chunk of z allocated with kind (start of a
- * chunk, state in use, canary intact) without changing anything. */
-static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
+ * chunk, state in use, tail and slack intact) without changing anything;
+ * returns the bytes it was allocated for. */
+static size_t check_live(const bst_zone_t *z, const void *p, unsigned kind)
 {
 	if (bst_unlikely(z->pzone != 0))
 		private_object(z, p, "heap function given an object of a private zone");
@@ -47,7 +48,7 @@ static void check_live(const bst_zone_t *z, const void *p, unsigned kind)
 	unsigned st = bst_state_get(z, i);
 	if (st != BST_STATE_USED)
 		bst_chunk_bad_state(z, p, st);
-	bst_chunk_check_canary(z, p, kind);
+	return bst_chunk_check_canary(z, p, kind);
 }
 
 /* ---- small allocations ---- */
@@ -69,7 +70,7 @@ BST_NOINLINE static void *small_alloc_slow(unsigned cls, size_t n, size_t align,
 	if (bst_tc)
 		return NULL; /* out of memory */
 	void *p = bst_malloc_shared(cls);
-	return p ? bst_chunk_hand_out_kind(p, cls, kind, zeroed) : NULL;
+	return p ? bst_chunk_hand_out_kind(p, n, cls, kind, zeroed) : NULL;
 }
 
 static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind, bool *zeroed);
@@ -89,7 +90,7 @@ static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned k
 			 * canary line as well measured no better.) */
 			if (bst_likely(b->count != 0))
 				__builtin_prefetch(b->slot[b->count - 1]);
-			return bst_chunk_hand_out_kind(p, cls, kind, zeroed);
+			return bst_chunk_hand_out_kind(p, n, cls, kind, zeroed);
 		}
 	}
 	return small_alloc_slow(cls, n, align, kind, zeroed);
@@ -110,7 +111,7 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
 		}
 	}
 	bst_bin_t *b = &tc->bins[cls];
-	return bst_chunk_hand_out_kind(b->slot[--b->count], cls, kind, zeroed);
+	return bst_chunk_hand_out_kind(b->slot[--b->count], n, cls, kind, zeroed);
 }
 
 static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
@@ -157,11 +158,13 @@ static size_t usable_of(void *p)
 	if (z) {
 		if (bst_unlikely(z->pzone != 0))
 			private_object(z, p, "malloc_usable_size of an object of a private zone");
+		/* The requested size, as its contract allows: a program that
+		 * writes up to what it is told stays inside the checked bounds. */
 		uint32_t i = bst_chunk_of(z, p);
 		unsigned st = bst_state_get(z, i);
 		if (st != BST_STATE_USED)
 			bst_chunk_bad_state(z, p, st);
-		return bst_class_usable(z->cls);
+		return bst_chunk_requested(z, p);
 	}
 	if (bst_boot_owns(p))
 		return bst_boot_usable(p);
@@ -222,7 +225,7 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 	/* A freed block fails the lookup here and is reported by free_other
 	 * as the double free it is. */
 	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info, false) &&
-	    ((size + 15) & ~(size_t)15) != info.usable)
+	    ((size + 15) & ~(size_t)15) != ((info.usable + 15) & ~(size_t)15))
 		bst_fatal("size-mismatch", "sized free does not match the allocation", ptr, 0);
 	free_other(ptr, kind);
 }
@@ -288,10 +291,11 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 	bst_zone_t *z = bst_zone_of(ptr);
 	size_t old;
 	if (z) {
-		check_live(z, ptr, BST_KIND_MALLOC);
-		if (size <= BST_MAX_SMALL_REQ && bst_size_to_class(size) == z->cls)
+		old = check_live(z, ptr, BST_KIND_MALLOC);
+		if (size <= BST_MAX_SMALL_REQ && bst_size_to_class(size) == z->cls) {
+			bst_chunk_resize(z, ptr, old, size);
 			return ptr;
-		old = bst_class_usable(z->cls);
+		}
 	} else if (bst_boot_owns(ptr)) {
 		old = bst_boot_usable(ptr);
 	} else {

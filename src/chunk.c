@@ -30,19 +30,30 @@ void bst_chunk_bad_offset(const bst_zone_t *z, const void *p)
 	bst_fatal("invalid-free", "pointer is not the start of a chunk", p, z->size);
 }
 
-void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, uint64_t c)
+void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uint64_t c)
 {
 	/* Another thread freed the chunk between our state read and this
 	 * canary read: a double free that lost the race by a hair. */
 	if (c == bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED))
 		bst_fatal("double-free", "chunk was freed by another thread meanwhile", p, z->size);
-	for (unsigned k = BST_KIND_MALLOC; k < BST_KIND_CANARY_CHUNK; k++)
-		if (c == bst_canary_kind(z, (uintptr_t)p, k))
+	/* The tail of the kind it was released as, or of another live kind,
+	 * with the slack pattern after the request overwritten: an overflow
+	 * inside the chunk's rounding. */
+	for (unsigned k = BST_KIND_MALLOC; k < BST_KIND_CANARY_CHUNK; k++) {
+		uint32_t slack = bst_tail_slack(z, (uintptr_t)p, k, c);
+		if (slack == UINT32_MAX)
+			continue;
+		if (!bst_slack_ok(z, p, z->size - BST_CANARY_SIZE - slack,
+		                  bst_canary_kind(z, (uintptr_t)p, k)))
+			bst_fatal("canary-corrupted", "chunk overflowed past its requested size", p,
+			          z->size);
+		if (c != bst_live_tail(z, (uintptr_t)p, kind, slack))
 			bst_fatal("alloc-dealloc-mismatch",
 			          k == BST_KIND_MALLOC
 			              ? "malloc'd block released with operator delete"
 			              : "operator new block released by the wrong function",
 			          p, z->size);
+	}
 	bst_fatal("canary-corrupted", "chunk overflowed past its usable size", p, z->size);
 }
 
@@ -79,10 +90,10 @@ BST_NOINLINE void bst_chunk_populate_fresh(void *p, size_t size)
 
 /* ---- hand-out and free for private zones (private.c) ---- */
 
-void *bst_chunk_hand_out(void *p, bool *zeroed)
+void *bst_chunk_hand_out(void *p, size_t n, bool *zeroed)
 {
 	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
-	return bst_chunk_hand_out_kind(p, z->cls, BST_KIND_MALLOC, zeroed);
+	return bst_chunk_hand_out_kind(p, n, z->cls, BST_KIND_MALLOC, zeroed);
 }
 
 void bst_chunk_free(bst_zone_t *z, void *p)
@@ -137,13 +148,24 @@ static uint64_t tail_of(const bst_zone_t *z, uintptr_t q)
 	return bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE));
 }
 
-/* True if t is the canary of one of the live kinds. */
+/* The slack of live tail t of chunk q, of any live kind (its canary in
+ * *ck), or UINT32_MAX if t is none. */
+static uint32_t live_slack(const bst_zone_t *z, uintptr_t q, uint64_t t, uint64_t *ck)
+{
+	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++) {
+		*ck = bst_canary_kind(z, q, kind);
+		uint32_t slack = bst_slack_of(z, *ck, t);
+		if (slack != UINT32_MAX)
+			return slack;
+	}
+	return UINT32_MAX;
+}
+
+/* True if t is the tail of a live chunk of one of the live kinds. */
 static bool is_kind_canary(const bst_zone_t *z, uintptr_t q, uint64_t t)
 {
-	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++)
-		if (t == bst_canary_kind(z, q, kind))
-			return true;
-	return false;
+	uint64_t ck;
+	return live_slack(z, q, t, &ck) != UINT32_MAX;
 }
 
 static uint64_t freed_canary(const bst_zone_t *z, uintptr_t q)
@@ -201,7 +223,9 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 	                   (void *)q, z->size);
 }
 
-size_t bst_zone_verify_one(bst_zone_t *z)
+/* Live chunks' slack patterns are read while their owners may resize or
+ * free them: racy reads on purpose, settled by the re-reads. */
+BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z)
 {
 	size_t problems = 0;
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
@@ -212,13 +236,23 @@ size_t bst_zone_verify_one(bst_zone_t *z)
 			continue;
 		}
 		/* A freed tail: freed, and perhaps handed out again, between our
-		 * reads; an overflow cannot write it. */
+		 * reads; an overflow cannot write it. A tail or slack pattern that
+		 * changed while we read it: a realloc or free under way, so only
+		 * a stable finding counts. */
 		uint64_t t = tail_of(z, q);
-		if (!is_kind_canary(z, q, t) && t != freed_canary(z, q) &&
-		    bst_state_get(z, j) == BST_STATE_USED)
-			problems += bst_problem(true, "canary-corrupted",
-			                        "live chunk overflowed past its usable size",
-			                        (void *)q, z->size);
+		if (t == freed_canary(z, q))
+			continue;
+		uint64_t ck;
+		uint32_t slack = live_slack(z, q, t, &ck);
+		bool ok = slack != UINT32_MAX &&
+		          bst_slack_ok(z, (const void *)q, z->size - BST_CANARY_SIZE - slack, ck);
+		atomic_thread_fence(memory_order_acquire);
+		if (!ok && bst_state_get(z, j) == BST_STATE_USED && tail_of(z, q) == t)
+			problems += bst_problem(
+			    true, "canary-corrupted",
+			    slack == UINT32_MAX ? "live chunk overflowed past its usable size"
+			                        : "live chunk overflowed past its requested size",
+			    (void *)q, z->size);
 	}
 	return problems;
 }

@@ -37,7 +37,8 @@ BST_NORETURN BST_COLD void bst_chunk_bad_offset(const bst_zone_t *z, const void 
 /* The canary does not match: another family's canary means a mismatched
  * deallocation, the freed one a double free that lost a race, anything
  * else an overflow. */
-BST_NORETURN BST_COLD void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, uint64_t c);
+BST_NORETURN BST_COLD void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind,
+                                                uint64_t c);
 BST_NORETURN BST_COLD void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p);
 BST_NORETURN BST_COLD void bst_chunk_bad_never(const bst_zone_t *z, const void *p);
 BST_NORETURN BST_COLD void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old);
@@ -59,6 +60,91 @@ void bst_chunk_states_to_never(bst_zone_t *z, uint32_t a, uint32_t b);
 static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigned kind)
 {
 	return bst_canary_mix(z->canary_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), p);
+}
+
+/* Byte-exact bounds. A live chunk handed out for n of its u usable bytes
+ * (u = size - 8) keeps its slack, s = u - n, in its tail word:
+ *     tail = canary of its kind ^ (s << BST_SLACK_SHIFT)
+ * (bytes 4-6, so the canary's zero byte still stops string overflows), and
+ * the slack's first bytes, [n, bst_slack_end(z, n)), hold the chunk's
+ * slack pattern: secret-derived, no byte zero, so a lone NUL one past the
+ * request is as visible as a long overflow. A chunk with no slack is
+ * tagged exactly as before. */
+#define BST_SLACK_SHIFT 32
+#define BST_SLACK_FILL  256 /* pattern bytes after the last whole word of the request */
+
+static inline uint64_t bst_live_tail(const bst_zone_t *z, uintptr_t p, unsigned kind, size_t slack)
+{
+	return bst_canary_kind(z, p, kind) ^ ((uint64_t)slack << BST_SLACK_SHIFT);
+}
+
+/* The slack that tail t encodes for a chunk whose canary of the kind in
+ * question is ck, or UINT32_MAX if t is not a live tail of that kind. */
+static inline uint32_t bst_slack_of(const bst_zone_t *z, uint64_t ck, uint64_t t)
+{
+	uint64_t d = t ^ ck;
+	if (bst_unlikely((uint32_t)d != 0 || (d >> BST_SLACK_SHIFT) > z->size - BST_CANARY_SIZE))
+		return UINT32_MAX;
+	return (uint32_t)(d >> BST_SLACK_SHIFT);
+}
+
+static inline uint32_t bst_tail_slack(const bst_zone_t *z, uintptr_t p, unsigned kind, uint64_t t)
+{
+	return bst_slack_of(z, bst_canary_kind(z, p, kind), t);
+}
+
+/* The slack pattern of a chunk whose canary is ck: the canary with every
+ * byte made odd (never zero). It tells a reader of the slack no more than
+ * the tail it can read anyway. */
+static inline uint64_t bst_slack_word(uint64_t ck)
+{
+	return ck | 0x0101010101010101ull;
+}
+
+/* End (offset, a multiple of 8) of the slack pattern of a chunk of z
+ * handed out for n bytes. */
+static inline size_t bst_slack_end(const bst_zone_t *z, size_t n)
+{
+	size_t u = z->size - BST_CANARY_SIZE, e = ((n + 7) & ~(size_t)7) + BST_SLACK_FILL;
+	return e < u ? e : u;
+}
+
+/* Writes the slack pattern of live chunk p (n bytes requested, canary ck
+ * of its kind), keeping
+ * the request's bytes in its last partial word. The pattern ends on a
+ * word boundary, so only its first word can be partial. */
+static inline void bst_slack_fill(const bst_zone_t *z, void *p, size_t n, uint64_t ck)
+{
+	size_t end = bst_slack_end(z, n), off = n & ~(size_t)7;
+	if (off >= end)
+		return;
+	char *c = p;
+	uint64_t v = bst_slack_word(ck), w;
+	uint64_t keep = (n & 7) ? (1ull << 8 * (n & 7)) - 1 : 0;
+	__builtin_memcpy(&w, c + off, 8);
+	w = (w & keep) | (v & ~keep);
+	__builtin_memcpy(c + off, &w, 8);
+	for (off += 8; off < end; off += 8)
+		__builtin_memcpy(c + off, &v, 8);
+}
+
+/* True if live chunk p's slack pattern (n bytes requested, canary ck of
+ * its kind) is intact. */
+static inline bool bst_slack_ok(const bst_zone_t *z, const void *p, size_t n, uint64_t ck)
+{
+	size_t end = bst_slack_end(z, n), off = n & ~(size_t)7;
+	if (off >= end)
+		return true;
+	const char *c = p;
+	uint64_t v = bst_slack_word(ck), w;
+	uint64_t keep = (n & 7) ? (1ull << 8 * (n & 7)) - 1 : 0;
+	__builtin_memcpy(&w, c + off, 8);
+	uint64_t diff = (w ^ v) & ~keep;
+	for (off += 8; off < end; off += 8) {
+		__builtin_memcpy(&w, c + off, 8);
+		diff |= w ^ v;
+	}
+	return diff == 0;
 }
 
 /* A chunk's last 8 bytes (its canary) are read by neighbour checks in
@@ -144,20 +230,63 @@ static inline uint64_t *bst_chunk_canary_slot(const bst_zone_t *z, const void *p
 	return (uint64_t *)((uintptr_t)p + z->size - BST_CANARY_SIZE);
 }
 
-/* Checks live chunk p's canary against kind (class 0 has none). */
-static inline void bst_chunk_check_canary(const bst_zone_t *z, const void *p, unsigned kind)
+/* Checks live chunk p's tail and slack pattern against kind and returns
+ * the bytes it was handed out for (class 0: none, and nothing to check). */
+static inline size_t bst_chunk_check_canary(const bst_zone_t *z, const void *p, unsigned kind)
 {
 	if (z->cls == 0)
-		return;
+		return 0;
 	uint64_t c = bst_tail_load(bst_chunk_canary_slot(z, p));
-	if (bst_unlikely(c != bst_canary_kind(z, (uintptr_t)p, kind)))
-		bst_chunk_bad_canary(z, p, c);
+	uint64_t ck = bst_canary_kind(z, (uintptr_t)p, kind);
+	uint32_t slack = bst_slack_of(z, ck, c);
+	size_t n = z->size - BST_CANARY_SIZE - slack;
+	if (bst_unlikely(slack == UINT32_MAX || !bst_slack_ok(z, p, n, ck)))
+		bst_chunk_bad_canary(z, p, kind, c);
+	return n;
 }
 
-/* Hands out claimed chunk p: state to in use, the wipe of a freed chunk
- * checked (a never-used one must still have a zero tail), canary written.
+/* The bytes live chunk p was handed out for, whatever its kind: its tail
+ * and slack pattern checked (malloc_usable_size). */
+static inline size_t bst_chunk_requested(const bst_zone_t *z, const void *p)
+{
+	if (z->cls == 0)
+		return 0;
+	uint64_t c = bst_tail_load(bst_chunk_canary_slot(z, p));
+	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++) {
+		uint32_t slack = bst_tail_slack(z, (uintptr_t)p, kind, c);
+		if (slack != UINT32_MAX)
+			return bst_chunk_check_canary(z, p, kind);
+	}
+	bst_chunk_bad_canary(z, p, BST_KIND_MALLOC, c);
+}
+
+/* Moves the bounds of live malloc chunk p from old to n bytes in place
+ * (realloc within its class). The tail reads as freed while the slack
+ * changes, so bastion_verify in another thread skips it rather than
+ * judging a half-written pattern; the new tail is published last. Bytes
+ * the block grows into read as zero, not as the old pattern. */
+static inline void bst_chunk_resize(const bst_zone_t *z, void *p, size_t old, size_t n)
+{
+	if (z->cls == 0 || old == n)
+		return;
+	uint64_t *slot = bst_chunk_canary_slot(z, p);
+	bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
+	atomic_thread_fence(memory_order_release);
+	if (n > old)
+		memset((char *)p + old, 0, n - old);
+	bst_slack_fill(z, p, n, bst_canary_kind(z, (uintptr_t)p, BST_KIND_MALLOC));
+	atomic_store_explicit(
+	    (_Atomic uint64_t *)slot,
+	    bst_live_tail(z, (uintptr_t)p, BST_KIND_MALLOC, z->size - BST_CANARY_SIZE - n),
+	    memory_order_release);
+}
+
+/* Hands out claimed chunk p for n bytes: state to in use, the wipe of a
+ * freed chunk checked (a never-used one must still have a zero tail),
+ * slack pattern and tail written.
  * *zeroed says whether the usable bytes are known to be zero. */
-static inline void *bst_chunk_hand_out_kind(void *p, unsigned cls, unsigned kind, bool *zeroed)
+static inline void *bst_chunk_hand_out_kind(void *p, size_t n, unsigned cls, unsigned kind,
+                                            bool *zeroed)
 {
 	bst_zone_t *z = &bst_g.zones[((uintptr_t)p - bst_g.region) >> BST_ZONE_SHIFT];
 	uint32_t i = bst_chunk_index(z, (uintptr_t)p - z->user);
@@ -182,7 +311,10 @@ static inline void *bst_chunk_hand_out_kind(void *p, unsigned cls, unsigned kind
 			if (bst_unlikely(bst_tail_load(slot) != 0))
 				bst_chunk_bad_never(z, p);
 		}
-		bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, kind));
+		uint64_t ck = bst_canary_kind(z, (uintptr_t)p, kind);
+		bst_slack_fill(z, p, n, ck);
+		bst_tail_store(slot,
+		               ck ^ ((uint64_t)(z->size - BST_CANARY_SIZE - n) << BST_SLACK_SHIFT));
 	}
 	bst_state_claim(z, i, (uintptr_t)p, st);
 	return p;

@@ -270,6 +270,45 @@ static inline uint64_t bst_canary_mix(uint64_t secret, uintptr_t p)
 	return c;
 }
 
+/* Slack patterns (byte-exact bounds): the bytes of [lo, hi) around a
+ * block's requested bytes hold v's bytes by address (the byte at address a
+ * is byte a % 8 of v), so whole words read as v. The partial words at the
+ * ends are merged with the block's own bytes, which are kept. v has no
+ * zero byte, so a lone NUL shows. */
+static inline uint64_t bst_pattern_mask(uintptr_t lo, uintptr_t hi, uintptr_t w)
+{
+	uint64_t m = ~0ull;
+	if (lo > w)
+		m &= ~0ull << 8 * (lo - w);
+	if (hi < w + 8)
+		m &= ~0ull >> 8 * (w + 8 - hi);
+	return m;
+}
+
+static inline void bst_pattern_fill(uintptr_t lo, uintptr_t hi, uint64_t v)
+{
+	for (uintptr_t w = lo & ~(uintptr_t)7; w < hi; w += 8) {
+		uint64_t m = w < lo || w + 8 > hi ? bst_pattern_mask(lo, hi, w) : ~0ull, x;
+		if (m == ~0ull) {
+			__builtin_memcpy((void *)w, &v, 8);
+			continue;
+		}
+		__builtin_memcpy(&x, (const void *)w, 8);
+		x = (x & ~m) | (v & m);
+		__builtin_memcpy((void *)w, &x, 8);
+	}
+}
+
+static inline bool bst_pattern_ok(uintptr_t lo, uintptr_t hi, uint64_t v)
+{
+	uint64_t diff = 0, x;
+	for (uintptr_t w = lo & ~(uintptr_t)7; w < hi; w += 8) {
+		__builtin_memcpy(&x, (const void *)w, 8);
+		diff |= (x ^ v) & (w < lo || w + 8 > hi ? bst_pattern_mask(lo, hi, w) : ~0ull);
+	}
+	return diff == 0;
+}
+
 /* Allocation kinds are folded into the canary, so a block freed by the
  * wrong family (free of new, delete of malloc) is told apart from an
  * overflow. Freed chunks (once wiped) and canary chunks carry kinds of
@@ -412,7 +451,7 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 /* For private zones: hands out claimed chunk p (checks, canary, state) and
  * frees live chunk p of z (checks, state, wipe, neighbours) exactly as
  * malloc and free do, minus the thread cache and its quarantine. */
-void *bst_chunk_hand_out(void *p, bool *zeroed);
+void *bst_chunk_hand_out(void *p, size_t n, bool *zeroed);
 void bst_chunk_free(bst_zone_t *z, void *p);
 /* bst_zone_verify for one zone (private zones call it too): every chunk
  * it can check, live or not; returns problems found. */

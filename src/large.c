@@ -2,7 +2,16 @@
  * Large allocations: requests above the biggest size class (or with an
  * alignment no class gives). Each one is its own mapping:
  *
- *     [guard page][data: usable bytes, canary, slack to the page end][guard page]
+ *     [guard page][data pages: head slack, usable bytes, tail slack][guard page]
+ *
+ * The usable bytes are exactly the requested ones, and a new block ends
+ * against its trailing guard page, as near as its alignment (16 bytes or
+ * more) allows: an overflow faults at once past the few bytes of tail
+ * slack. Both slacks hold the block's pattern (byte-exact bounds), checked
+ * at free, realloc and bastion_verify, so an overflow into the tail slack
+ * or an underflow into the head slack is reported too. A realloc keeps the
+ * block's offset in its first page, so after one the tail slack may be up
+ * to a page: caught by the pattern, not at the write.
  *
  * Freed spans stay reserved and inaccessible for a while (the
  * virtual-memory quarantine below), so a stale pointer faults and a second
@@ -60,47 +69,65 @@ static size_t slot_of(uintptr_t k, size_t cap)
 	return (size_t)(hash(k) >> 28) & (cap - 1);
 }
 
-static size_t data_bytes(size_t usable)
+static size_t page_round(size_t n)
 {
-	return (usable + BST_CANARY_SIZE + BST_PAGE - 1) & ~(BST_PAGE - 1);
+	return (n + BST_PAGE - 1) & ~(BST_PAGE - 1);
 }
 
-static uint64_t canary_of(uintptr_t data, unsigned kind)
+/* The data pages of a record: a sampled block's mapping is its data page;
+ * a large span has a guard page on each side. */
+static void data_of(const large_rec_t *r, uintptr_t *addr, size_t *len)
 {
-	return bst_canary_mix(bst_g.large_secret ^ ((uint64_t)kind * 0x5851f42d4c957f2dull), data);
+	bool sampled = r->flags & BST_LARGE_SAMPLED;
+	*addr = sampled ? r->map : r->map + BST_PAGE;
+	*len = sampled ? r->map_size : r->map_size - 2 * BST_PAGE;
 }
 
-/* Sampled blocks end at their guard page and carry no canary. */
-static bool has_canary(const large_rec_t *r)
+/* The slack pattern of the block at data: no zero byte, and only the
+ * large secret gives it. */
+static uint64_t pattern_of(uintptr_t data)
 {
-	return !(r->flags & BST_LARGE_SAMPLED);
+	return bst_canary_mix(bst_g.large_secret, data) | 0x0101010101010101ull;
 }
 
 static bool canary_ok(const large_rec_t *r)
 {
-	uint64_t c;
-	if (!has_canary(r))
-		return true;
-	memcpy(&c, (const void *)(r->key + r->usable), sizeof(c));
-	return c == canary_of(r->key, r->kind);
+	uintptr_t a;
+	size_t len;
+	data_of(r, &a, &len);
+	uint64_t v = pattern_of(r->key);
+	return bst_pattern_ok(a, r->key, v) && bst_pattern_ok(r->key + r->usable, a + len, v);
 }
 
-/* Checks r against the kind it is released as: a canary of another kind is
- * a mismatched deallocation, anything else an overflow. */
+/* Checks r against the kind it is released as: slack patterns first (an
+ * overflow or underflow), then the kind the record keeps (a mismatched
+ * deallocation). */
 static void check_canary(const large_rec_t *r, unsigned kind)
 {
-	if (r->kind != kind && canary_ok(r))
+	if (bst_unlikely(!canary_ok(r)))
+		bst_fatal("canary-corrupted", "large allocation overflowed its requested size",
+		          (void *)r->key, 0);
+	if (r->kind != kind)
 		bst_fatal("alloc-dealloc-mismatch", "large block released by the wrong function",
 		          (void *)r->key, 0);
-	if (bst_unlikely(!canary_ok(r)))
-		bst_fatal("canary-corrupted", "large allocation overflowed", (void *)r->key, 0);
 }
 
 static void write_canary(const large_rec_t *r)
 {
-	uint64_t c = canary_of(r->key, r->kind);
-	if (has_canary(r))
-		memcpy((void *)(r->key + r->usable), &c, sizeof(c));
+	uintptr_t a;
+	size_t len;
+	data_of(r, &a, &len);
+	uint64_t v = pattern_of(r->key);
+	bst_pattern_fill(a, r->key, v);
+	bst_pattern_fill(r->key + r->usable, a + len, v);
+}
+
+/* Where a block of size bytes aligned to align starts in data pages
+ * [a, end): as late as the alignment allows. */
+static uintptr_t block_start(uintptr_t end, size_t size, size_t align)
+{
+	size_t m = align > BST_MIN_ALIGN ? align : BST_MIN_ALIGN;
+	return (end - size) & ~(uintptr_t)(m - 1);
 }
 
 static large_rec_t *find(shard_t *s, uintptr_t k)
@@ -295,12 +322,11 @@ static void sample_slot_give(uintptr_t page)
 	bst_unlock(&sample_lock);
 }
 
-/* A sampled block: usable bytes ending at the slot's guard page (or as
- * near as the alignment, at most a page, allows). No canary: the guard
- * page faults first. */
+/* A sampled block: its bytes end at the slot's guard page (or as near as
+ * the alignment, at most a page, allows); the slack around them holds the
+ * pattern, as a large block's does. */
 static void *sample_alloc(size_t size, size_t align, unsigned kind)
 {
-	size_t usable = (size + 15) & ~(size_t)15;
 	uintptr_t page = sample_slot_take();
 	if (!page)
 		return NULL;
@@ -309,23 +335,14 @@ static void *sample_alloc(size_t size, size_t align, unsigned kind)
 		return NULL;
 	}
 	bst_os_populate((void *)page, BST_PAGE); /* cheaper than the first-touch fault */
-	uintptr_t key =
-	    (page + BST_PAGE - usable) & ~(uintptr_t)(align > BST_MIN_ALIGN ? align - 1 : 0);
-	large_rec_t r = {key, usable, page, BST_PAGE, (uint8_t)kind, BST_LARGE_SAMPLED, 0};
+	uintptr_t key = block_start(page + BST_PAGE, size, align);
+	large_rec_t r = {key, size, page, BST_PAGE, (uint8_t)kind, BST_LARGE_SAMPLED, 0};
+	write_canary(&r);
 	if (record(&r))
 		return (void *)key;
 	bst_os_decommit((void *)page, BST_PAGE);
 	sample_slot_give(page);
 	return NULL;
-}
-
-/* The data pages of a record: a sampled block's mapping is its data page;
- * a large span has a guard page on each side. */
-static void data_of(const large_rec_t *r, uintptr_t *addr, size_t *len)
-{
-	bool sampled = r->flags & BST_LARGE_SAMPLED;
-	*addr = sampled ? r->map : r->map + BST_PAGE;
-	*len = sampled ? r->map_size : r->map_size - 2 * BST_PAGE;
 }
 
 void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
@@ -337,8 +354,7 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 	}
 	if (flags & BST_LARGE_SAMPLED)
 		return sample_alloc(size, align, kind);
-	size_t usable = (size + 15) & ~(size_t)15;
-	size_t data = data_bytes(usable);
+	size_t data = page_round(size);
 	uintptr_t map;
 	size_t map_size;
 	uintptr_t d = place(data, data_align(data, align), true, &map, &map_size);
@@ -346,7 +362,8 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		errno = ENOMEM;
 		return NULL;
 	}
-	large_rec_t r = {d, usable, map, map_size, (uint8_t)kind, 0, 0};
+	large_rec_t r = {
+	    block_start(d + data, size, align), size, map, map_size, (uint8_t)kind, 0, 0};
 	if (!bst_os_commit((void *)d, data))
 		goto fail;
 	if (data >= HUGE_MIN)
@@ -356,7 +373,7 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
 	if (record(&r))
-		return (void *)d;
+		return (void *)r.key;
 fail:
 	bst_os_release((void *)map, map_size);
 	errno = ENOMEM;
@@ -482,7 +499,8 @@ size_t bst_large_verify(void)
 				bst_unlock(&s->lock);
 				problems +=
 				    bst_problem(true, "canary-corrupted",
-				                "large allocation overflowed", (void *)r->key, 0);
+				                "large allocation overflowed its requested size",
+				                (void *)r->key, 0);
 				bst_lock(&s->lock);
 			}
 		}
@@ -500,7 +518,7 @@ size_t bst_large_verify(void)
 static bool grow_in_place(large_rec_t *r, size_t data)
 {
 	size_t old_data = r->map_size - 2 * BST_PAGE, delta = data - old_data;
-	uintptr_t end = r->map + r->map_size, guard = r->key + old_data;
+	uintptr_t start = r->map + BST_PAGE, end = r->map + r->map_size, guard = start + old_data;
 	if (!bst_os_reserve_at((void *)end, delta))
 		return false;
 	if (!bst_os_commit((void *)guard, delta)) {
@@ -508,10 +526,10 @@ static bool grow_in_place(large_rec_t *r, size_t data)
 		return false;
 	}
 	if (data >= HUGE_MIN)
-		bst_os_hugepages((void *)r->key, data);
+		bst_os_hugepages((void *)start, data);
 	else
 		populate_head((void *)guard, delta);
-	bst_os_name((void *)r->key, data, "bastion large");
+	bst_os_name((void *)start, data, "bastion large");
 	r->map_size += delta;
 	return true;
 }
@@ -533,24 +551,34 @@ void *bst_large_realloc(void *p, size_t size)
 		bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate", p, 0);
 	}
 	check_canary(rp, BST_KIND_MALLOC);
-	size_t usable = (size + 15) & ~(size_t)15;
-	size_t old_data = rp->map_size - 2 * BST_PAGE, data = data_bytes(usable);
+	/* The block keeps its offset in its first page: the pages move, the
+	 * bytes in them do not. */
+	uintptr_t start = rp->map + BST_PAGE;
+	size_t old_data = rp->map_size - 2 * BST_PAGE, data = page_round(k - start + size);
+	/* Bytes the block grows into held the tail slack's pattern: they read
+	 * as zero instead (new pages do already). */
+	if (size > rp->usable) {
+		uintptr_t from = k + rp->usable, to = start + old_data;
+		if (k + size < to)
+			to = k + size;
+		memset((void *)from, 0, to - from);
+	}
 	if (data <= old_data) {
 		if (data < old_data) {
 			/* The first page past the new end becomes the guard; the rest,
 			 * old guard included, goes back to the OS. */
-			uintptr_t guard = k + data, end = rp->map + rp->map_size;
+			uintptr_t guard = start + data, end = rp->map + rp->map_size;
 			bst_os_decommit((void *)guard, BST_PAGE);
 			bst_os_release((void *)(guard + BST_PAGE), end - guard - BST_PAGE);
 			rp->map_size = data + 2 * BST_PAGE;
 		}
-		rp->usable = usable;
+		rp->usable = size;
 		write_canary(rp);
 		bst_unlock(&s->lock);
 		return p;
 	}
 	if (grow_in_place(rp, data)) {
-		rp->usable = usable;
+		rp->usable = size;
 		write_canary(rp);
 		bst_unlock(&s->lock);
 		return p;
@@ -562,26 +590,26 @@ void *bst_large_realloc(void *p, size_t size)
 	uintptr_t map;
 	size_t span;
 	uintptr_t d = place(data, data_align(data, BST_PAGE), false, &map, &span);
-	void *moved = (void *)d;
-	if (!d || !bst_os_move(p, old_data, moved, data)) {
+	if (!d || !bst_os_move((void *)start, old_data, (void *)d, data)) {
 		if (d)
 			bst_os_release((void *)map, span);
 		bst_unlock(&s->lock);
 		errno = ENOMEM;
 		return NULL;
 	}
+	void *moved = (void *)(d + (k - start));
 	if (data >= HUGE_MIN)
-		bst_os_hugepages(moved, data);
+		bst_os_hugepages((void *)d, data);
 	else
-		populate_head((char *)moved + old_data, data - old_data);
+		populate_head((void *)(d + old_data), data - old_data);
 	large_rec_t r = *rp;
 	rp->key = TOMBSTONE;
 	bst_unlock(&s->lock);
 	/* The old data pages moved; only the old guard pages remain. */
 	bst_os_release((void *)r.map, BST_PAGE);
-	bst_os_release((void *)(k + old_data), BST_PAGE);
+	bst_os_release((void *)(start + old_data), BST_PAGE);
 	r.key = (uintptr_t)moved;
-	r.usable = usable;
+	r.usable = size;
 	r.map = map;
 	r.map_size = span;
 	write_canary(&r);

@@ -201,13 +201,13 @@ BST_EXPORT void *bastion_zone_alloc(bastion_zone_t *h)
 		return NULL;
 	}
 	bool zeroed;
-	void *p = bst_chunk_hand_out(pz->cache[--pz->ncache], &zeroed);
+	void *p = bst_chunk_hand_out(pz->cache[--pz->ncache], pz->object_size, &zeroed);
 	pz->live++;
 	bst_unlock(&pz->lock);
 	/* Freed chunks come back verified zero (with wiping on); never-used
 	 * ones are cleared rather than trusted. */
 	if (!zeroed)
-		memset(p, 0, bst_class_usable(pz->cls));
+		memset(p, 0, pz->object_size);
 	return p;
 }
 

@@ -294,8 +294,8 @@ static void test_sizes_alignment_usable(void)
 		if (s == 0)
 			CHECK(u == 0);
 		else if (s <= MAX_SMALL_REQ)
-			CHECK_MSG(u == bastion_chunk_size(s) - 8, "usable %zu for %zu, chunk %zu",
-			          u, s, bastion_chunk_size(s));
+			CHECK_MSG(u == s, "usable %zu for %zu (byte-exact bounds), chunk %zu", u, s,
+			          bastion_chunk_size(s));
 		else
 			CHECK(bastion_chunk_size(s) == 0);
 		memset(p, (int)(i & 0xff), u); /* exactly the usable size */
@@ -784,7 +784,8 @@ static void test_free_sized(void)
 
 /* Runs fn in a child with stderr on a pipe. The child must die of SIGABRT
  * and have written the line "bastion: <kind>: ..." (want is
- * "bastion: <kind>: "). Any other end, exit status included, is a failure. */
+ * "bastion: <kind>: "), or with want NULL die of SIGSEGV (a guard page).
+ * Any other end, exit status included, is a failure. */
 static void expect_death(const char *name, void (*fn)(void), const char *want)
 {
 	fflush(stdout);
@@ -806,6 +807,14 @@ static void expect_death(const char *name, void (*fn)(void), const char *want)
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[1]);
 		alarm(20); /* a hang is a failure too */
+		if (!want) {
+			/* The sanitizers' own SIGSEGV reports would turn the
+			 * fault into an exit. */
+			struct sigaction dfl;
+			memset(&dfl, 0, sizeof(dfl));
+			dfl.sa_handler = SIG_DFL;
+			sigaction(SIGSEGV, &dfl, NULL);
+		}
 		fn();
 		_exit(0); /* the bug went unnoticed */
 	}
@@ -827,8 +836,9 @@ static void expect_death(const char *name, void (*fn)(void), const char *want)
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	bool aborted = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
-	bool reported = strstr(out, want) != NULL;
+	int sig = want ? SIGABRT : SIGSEGV;
+	bool aborted = WIFSIGNALED(st) && WTERMSIG(st) == sig;
+	bool reported = !want || strstr(out, want) != NULL;
 	if (!aborted || !reported) {
 		if (WIFSIGNALED(st))
 			fprintf(stderr, "death test %s: child killed by signal %d (%s)\n", name,
@@ -836,7 +846,8 @@ static void expect_death(const char *name, void (*fn)(void), const char *want)
 		else
 			fprintf(stderr, "death test %s: child exited with status %d\n", name,
 			        WEXITSTATUS(st));
-		fprintf(stderr, "  expected SIGABRT and \"%s\"; child stderr: \"%s\"\n", want, out);
+		fprintf(stderr, "  expected %s and \"%s\"; child stderr: \"%s\"\n",
+		        want ? "SIGABRT" : "SIGSEGV", want ? want : "", out);
 	}
 	CHECK_MSG(aborted, "death test %s", name);
 	CHECK_MSG(reported, "death test %s", name);
@@ -958,9 +969,33 @@ static NOINLINE void d_canary_max_small(void)
 	overflow_then_free(MAX_SMALL_REQ);
 }
 
+/* 200001 bytes: the 16-byte alignment leaves 15 bytes of tail slack
+ * before the guard page, where the overflow lands. */
 static NOINLINE void d_canary_large(void)
 {
+	overflow_then_free(200001);
+}
+
+/* 200000 bytes end right at the guard page: the write faults. */
+static NOINLINE void d_guard_large(void)
+{
 	overflow_then_free(200000);
+}
+
+/* The head slack between the leading guard page and the block. */
+static NOINLINE void d_underflow_large(void)
+{
+	unsigned char *p = launder(t_malloc(200001));
+	*(unsigned char *)launder(p - 1) = 0;
+	t_free(launder(p));
+}
+
+/* A NUL one past a small request, inside its class's rounding. */
+static NOINLINE void d_canary_rounding(void)
+{
+	unsigned char *p = launder(t_malloc(4096));
+	p[launder_size(4096)] = 0;
+	t_free(launder(p));
 }
 
 static NOINLINE void d_canary_large_aligned(void)
@@ -979,7 +1014,7 @@ static NOINLINE void d_canary_realloc_small(void)
 
 static NOINLINE void d_canary_realloc_large(void)
 {
-	unsigned char *p = launder(t_malloc(200000));
+	unsigned char *p = launder(t_malloc(200001));
 	p[launder_size(t_malloc_usable_size(p))] = 0;
 	ptr_sink = t_realloc(launder(p), 400000);
 }
@@ -1032,6 +1067,9 @@ static void test_death(void)
 	expect_death("overflow of malloc(100)", d_canary_100, can);
 	expect_death("overflow of the largest small block", d_canary_max_small, can);
 	expect_death("overflow of a large block", d_canary_large, can);
+	expect_death("overflow at the end of a large block", d_guard_large, NULL);
+	expect_death("underflow of a large block", d_underflow_large, can);
+	expect_death("NUL past a request inside its rounding", d_canary_rounding, can);
 	expect_death("overflow of an aligned large block", d_canary_large_aligned, can);
 	expect_death("overflow then realloc", d_canary_realloc_small, can);
 	expect_death("overflow then realloc, large", d_canary_realloc_large, can);

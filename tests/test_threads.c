@@ -149,6 +149,10 @@ static size_t pick_size(struct tstate *t)
 	return 280 * 1024 + (size_t)(r % (40 * 1024));
 }
 
+/* Set in the id of a block from an aligned allocation: free_sized is for
+ * the others (the sized free of an aligned block must name its alignment). */
+#define ALIGNED_ID ((uint64_t)1 << 55)
+
 static uint64_t new_id(struct tstate *t)
 {
 	return ((uint64_t)t->tid << 56) | ++t->next_id;
@@ -169,7 +173,7 @@ static void *accept_chunk(struct tstate *t, void *p, size_t n, size_t align, con
 	size_t u = usable_of(p);
 	if (u < n)
 		FAIL("%s(%zu): usable size %zu too small", what, n, u);
-	fill(p, u, new_id(t));
+	fill(p, u, new_id(t) | (align ? ALIGNED_ID : 0));
 	return p;
 }
 
@@ -222,10 +226,11 @@ static void *do_alloc(struct tstate *t)
 static void do_free(struct tstate *t, void *p)
 {
 	size_t u = usable_of(p);
-	verify_words(p, u / 8, u, "free");
+	uint64_t id = verify_words(p, u / 8, u, "free");
 	t->n_free++;
-	/* The usable size always maps back to the chunk's own class. */
-	if (rnd(&t->rng) % 4 == 0)
+	/* The usable size is the requested size (malloc_usable_size), which
+	 * sized free must be given. */
+	if (id && !(id & ALIGNED_ID) && rnd(&t->rng) % 4 == 0)
 		bastion_free_sized(p, u);
 	else
 		bastion_free(p);

@@ -4,13 +4,12 @@
  * filled with one repeated nonzero word) and frees it must be stopped, or
  * the allocator would later hand it out and lose the tripwire.
  *
- * Deterministic under bastion: a 40000-byte request uses 40960-byte
- * chunks; the zone's first window is 64 chunks and holds at least one
- * canary chunk, so scanning those 64 chunks from the 4 MiB-aligned zone
- * start always finds one. The block we scan from must be a zone chunk (a
- * sampled block is not at a multiple of the chunk size from the slot
- * start), so we allocate until one is. Under other allocators nothing
- * matches and the attack cannot be tried: that is reported as a miss.
+ * Deterministic under bastion: a 40952-byte request fills a 40960-byte
+ * chunk but for its canary (the usable size is the requested size); the zone's first window is 64
+ * chunks and holds at least one canary chunk, so scanning those 64 chunks from the 4 MiB-aligned
+ * zone start always finds one. The block we scan from must be a zone chunk (a sampled block is not
+ * at a multiple of the chunk size from the slot start), so we allocate until one is. Under other
+ * allocators nothing matches and the attack cannot be tried: that is reported as a miss.
  *
  * EXPECT: abort:invalid-free
  */
@@ -36,7 +35,7 @@ int main(void)
 	char *p = NULL;
 	size_t chunk = 0;
 	for (int tries = 0; tries < 16 && !p; tries++) {
-		char *q = malloc(40000);
+		char *q = malloc(40952);
 		chunk = malloc_usable_size(q) + 8;
 		if (((uintptr_t)q & (SLOT - 1)) % chunk == 0)
 			p = q;

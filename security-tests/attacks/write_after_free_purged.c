@@ -11,8 +11,8 @@
  *
  * The steps, so that the victim leaves the quarantine while nothing of its
  * class is allocated: the victim and 47 more blocks of its class (all zone
- * chunks: a sampled block, recognised by its usable size, is replaced)
- * are freed. 48 is a multiple of the 16-chunk drain batch, so once FLUSH
+ * chunks: a sampled block, alone in its 4 MiB slot, is left out) are
+ * freed. 48 is a multiple of the 16-chunk drain batch, so once FLUSH
  * rounds of another class (flush_round's big blocks) have evicted all of
  * them from the thread's ring, every batch of the class has gone on, and
  * the rounds turn the shared FIFO over. Then twice: a pause longer than
@@ -39,20 +39,27 @@ static void other_class_rounds(int n)
 
 int main(void)
 {
-	char *blocks[BLOCKS];
-	size_t usable = 0;
-	for (int i = 0; i < BLOCKS; i++) {
-		blocks[i] = escape(malloc(SIZE));
-		if (!blocks[i])
+	/* Zone chunks share 4 MiB slots; a block sampled onto a page of its
+	 * own sits alone in its slot: such blocks are left out (and freed). */
+	char *cand[BLOCKS + 16], *blocks[BLOCKS];
+	int nb = 0;
+	for (int i = 0; i < BLOCKS + 16; i++) {
+		cand[i] = escape(malloc(SIZE));
+		if (!cand[i])
 			return 2;
-		size_t u = malloc_usable_size(blocks[i]);
-		if (u == SIZE || (usable && u != usable)) {
-			i--; /* sampled onto its own page: kept, and another taken */
-			continue;
-		}
-		usable = u;
-		memset(blocks[i], 'o', SIZE);
+		memset(cand[i], 'o', SIZE);
 	}
+	for (int i = 0; i < BLOCKS + 16; i++) {
+		int shared = 0;
+		for (int j = 0; j < BLOCKS + 16; j++)
+			shared += j != i && zone_slot(cand[j]) == zone_slot(cand[i]);
+		if (shared && nb < BLOCKS)
+			blocks[nb++] = cand[i];
+		else
+			free(cand[i]);
+	}
+	if (nb < BLOCKS)
+		return 2;
 	char *dangling = escape(blocks[0]);
 	for (int i = 0; i < BLOCKS; i++)
 		free(blocks[i]);
@@ -66,6 +73,6 @@ int main(void)
 		nanosleep(&pause, NULL);
 		other_class_rounds(FLUSH);
 	}
-	hold_zones(SIZE, usable + 8, NULL);
+	hold_zones(SIZE, SIZE + 8, NULL);
 	attack_won("a write into a freed chunk was never reported");
 }

@@ -15,13 +15,12 @@
 
 #include <bastion.h>
 
-/* bastion keeps an 8-byte canary after the usable part of every chunk, so
- * malloc(1) has its size class less 8 bytes (glibc's has 24). A sampled
- * allocation (one in 4096) sits on a page of its own with another usable
- * size: a few tries make a false failure practically impossible. */
+/* bastion's bounds are byte-exact: malloc_usable_size gives the requested
+ * size, so malloc(1) has 1 usable byte (glibc's has 24). Tried a few times,
+ * as a check that cannot pass by chance under another allocator. */
 static int usable_size_is_bastions(void)
 {
-	size_t want = bastion_chunk_size(1) - 8;
+	size_t want = 1;
 	for (int i = 0; i < 4; i++) {
 		void *p = malloc(1);
 		size_t got = malloc_usable_size(p);

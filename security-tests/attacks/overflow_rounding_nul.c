@@ -1,0 +1,26 @@
+/*
+ * overflow_rounding_nul: strcpy() a 100-character string into a 100-byte
+ * block; the terminating NUL lands one byte past the request, inside the
+ * allocator's rounding (bastion: a 112-byte chunk, 104 bytes before its
+ * canary; glibc: 104 usable bytes). The classic off-by-one of a string
+ * copy that forgot the NUL.
+ *
+ * bastion's slack pattern has no zero byte, so the NUL always changes it;
+ * free() checks it. The block must be a zone chunk (zone_chunk()).
+ *
+ * EXPECT: abort:canary-corrupted
+ */
+#include "attack.h"
+
+int main(void)
+{
+	char *p = zone_chunk(100);
+	if (!p)
+		return 2;
+	char src[101];
+	memset(src, 'A', 100);
+	src[100] = '\0';
+	strcpy(escape(p), src);
+	free(p);
+	attack_won("a NUL written one past the requested size went unnoticed");
+}
