@@ -212,7 +212,10 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 				cls = (int)bst_size_to_class(size);
 			else
 				cls = bst_class_for_aligned(size, align);
-			if (cls != (int)z->cls) {
+			/* The class first (it checks the alignment too), then the
+			 * exact size: bounds are byte-exact, so the chunk knows
+			 * the size it was allocated for. */
+			if (cls != (int)z->cls || check_live(z, ptr, kind) != size) {
 				check_live(z, ptr, kind); /* a dead pointer is reported as such */
 				bst_fatal("size-mismatch",
 				          "sized free does not match the allocation", ptr, z->size);
@@ -225,7 +228,7 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 	/* A freed block fails the lookup here and is reported by free_other
 	 * as the double free it is. */
 	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info, false) &&
-	    ((size + 15) & ~(size_t)15) != ((info.usable + 15) & ~(size_t)15))
+	    size != info.usable)
 		bst_fatal("size-mismatch", "sized free does not match the allocation", ptr, 0);
 	free_other(ptr, kind);
 }

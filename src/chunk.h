@@ -129,8 +129,11 @@ static inline void bst_slack_fill(const bst_zone_t *z, void *p, size_t n, uint64
 }
 
 /* True if live chunk p's slack pattern (n bytes requested, canary ck of
- * its kind) is intact. */
-static inline bool bst_slack_ok(const bst_zone_t *z, const void *p, size_t n, uint64_t ck)
+ * its kind) is intact. Always inlined: bastion_verify reads other
+ * threads' live chunks with it, racing their owners on purpose
+ * (BST_RACY_READS applies to its caller's body). */
+__attribute__((always_inline)) static inline bool bst_slack_ok(const bst_zone_t *z, const void *p,
+                                                               size_t n, uint64_t ck)
 {
 	size_t end = bst_slack_end(z, n), off = n & ~(size_t)7;
 	if (off >= end)
@@ -185,7 +188,9 @@ static inline void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
 	uint32_t js[2] = {i - 1, i + 1};
 	for (int k = 0; k < 2; k++) {
 		uint32_t j = js[k];
-		if (j >= z->nchunks) /* i - 1 wraps for i == 0 */
+		/* Past the window nothing was ever used, and it is not
+		 * accessible (i - 1 wraps for i == 0). */
+		if (j >= atomic_load_explicit(&z->frontier, memory_order_relaxed))
 			continue;
 		unsigned st = bst_state_get(z, j);
 		if (st == BST_STATE_USED)

@@ -241,6 +241,14 @@ static inline bool bst_in_zone_region(const void *p)
 	return (uintptr_t)p - bst_g.region < bst_g.region_size;
 }
 
+/* Bytes at the start of a zone's user area that are accessible when its
+ * window holds frontier chunks of size bytes: whole pages; the rest of
+ * the 4 MiB is inaccessible until the window grows into it. */
+static inline size_t bst_zone_committed_bytes(uint32_t size, uint32_t frontier)
+{
+	return ((size_t)frontier * size + BST_PAGE - 1) & ~(BST_PAGE - 1);
+}
+
 /* ---- shared checks (zone chunks: chunk.h; large blocks: large.c) ---- */
 /* True if every 8-byte word of [p, p + n) is v. An OR-reduction with a
  * single test at the end, over four independent accumulators so the loads

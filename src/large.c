@@ -593,6 +593,7 @@ void *bst_large_realloc(void *p, size_t size)
 	if (!d || !bst_os_move((void *)start, old_data, (void *)d, data)) {
 		if (d)
 			bst_os_release((void *)map, span);
+		write_canary(rp); /* the tail slack cleared above, as it was */
 		bst_unlock(&s->lock);
 		errno = ENOMEM;
 		return NULL;

@@ -295,13 +295,24 @@ BST_EXPORT void bastion_zone_destroy(bastion_zone_t *h)
 
 /* Sets the protection of every slot of pz; on a failure, puts back the
  * slots already changed. */
+/* The accessible part of slot zone z: its window (the rest stays
+ * inaccessible whatever the zone's protection). */
+static size_t window_bytes(const bst_zone_t *z)
+{
+	return bst_zone_committed_bytes(z->size,
+	                                atomic_load_explicit(&z->frontier, memory_order_relaxed));
+}
+
 static int set_protection(struct bastion_zone *pz, unsigned access, unsigned undo)
 {
 	for (uint32_t i = pz->head; i; i = slot(i)->next) {
-		if (!bst_os_protect((void *)slot(i)->user, BST_ZONE_USER, access)) {
+		size_t n = window_bytes(slot(i));
+		if (n && !bst_os_protect((void *)slot(i)->user, n, access)) {
 			int err = errno;
 			for (uint32_t k = pz->head; k != i; k = slot(k)->next)
-				bst_os_protect((void *)slot(k)->user, BST_ZONE_USER, undo);
+				if (window_bytes(slot(k)))
+					bst_os_protect((void *)slot(k)->user, window_bytes(slot(k)),
+					               undo);
 			errno = err;
 			return -1;
 		}

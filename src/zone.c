@@ -139,6 +139,13 @@ static void extend_window(bst_zone_t *z, bst_rng_t *rng)
 	uint32_t nf = old + window_step(z, old);
 	if (nf > z->nchunks)
 		nf = z->nchunks;
+	/* Only the window is accessible: its new pages become so now, before
+	 * any chunk of the step can be picked. If that fails (out of
+	 * memory), the window stays as it is. */
+	size_t done = bst_zone_committed_bytes(z->size, old);
+	size_t need = bst_zone_committed_bytes(z->size, nf);
+	if (z->cls != 0 && need > done && !bst_os_commit((void *)(z->user + done), need - done))
+		return;
 	/* Random picks spread over the whole window, so every page of a step
 	 * of small chunks is touched soon: fault them in with one call. One
 	 * fault per page cost 10.5 us on a VM against 0.8 us per page
@@ -448,9 +455,11 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	/* Summary page then avail bitmap: one contiguous accessible range. */
 	char *summary = meta + BST_STATE_BYTES + BST_PAGE;
 	char *avail = summary + BST_SUMMARY_BYTES;
-	/* Class 0 chunks stay inaccessible: malloc(0) must not be usable. */
-	if ((cls != 0 && !bst_os_commit(user, BST_ZONE_USER)) ||
-	    !bst_os_commit(meta, state_bytes) ||
+	/* The user area is made accessible step by step as the window grows
+	 * (extend_window): a wild write or a long overflow past the window
+	 * faults. Class 0 chunks stay inaccessible: malloc(0) must not be
+	 * usable. */
+	if (!bst_os_commit(meta, state_bytes) ||
 	    !bst_os_commit(summary, BST_SUMMARY_BYTES + avail_bytes)) {
 		bst_os_decommit(user, BST_ZONE_USER);
 		bst_os_decommit(meta, BST_META_SLOT - BST_PAGE);

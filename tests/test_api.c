@@ -1019,6 +1019,12 @@ static NOINLINE void d_canary_realloc_large(void)
 	ptr_sink = t_realloc(launder(p), 400000);
 }
 
+/* 100 and 101 bytes share a class: only the exact size tells them apart. */
+static NOINLINE void d_size_mismatch_same_class(void)
+{
+	t_free_sized(launder(t_malloc(100)), launder_size(101));
+}
+
 static NOINLINE void d_size_mismatch_small(void)
 {
 	t_free_sized(launder(t_malloc(100)), launder_size(1000));
@@ -1074,6 +1080,7 @@ static void test_death(void)
 	expect_death("overflow then realloc", d_canary_realloc_small, can);
 	expect_death("overflow then realloc, large", d_canary_realloc_large, can);
 	expect_death("free_sized, wrong small size", d_size_mismatch_small, mis);
+	expect_death("free_sized, wrong size in the same class", d_size_mismatch_same_class, mis);
 	expect_death("free_sized, wrong large size", d_size_mismatch_large, mis);
 	expect_death("free_sized, large size for a small block", d_size_mismatch_small_large, mis);
 	expect_death("free_aligned_sized, wrong alignment", d_size_mismatch_aligned, mis);
