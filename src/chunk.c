@@ -67,6 +67,13 @@ void bst_chunk_bad_never(const bst_zone_t *z, const void *p)
 	bst_fatal("canary-corrupted", "never-used chunk was overwritten", p, z->size);
 }
 
+/* Without copy.c (the static and prefixed libraries, where memset is
+ * glibc's own): a plain memset. libbastion.so's copy.c overrides it. */
+__attribute__((weak)) void bst_wipe(void *p, size_t n)
+{
+	memset(p, 0, n);
+}
+
 /* ---- hand-out ---- */
 
 /* A never-used chunk of a page or more is about to be written: its canary

@@ -278,7 +278,7 @@ static inline void bst_chunk_resize(const bst_zone_t *z, void *p, size_t old, si
 	bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
 	atomic_thread_fence(memory_order_release);
 	if (n > old)
-		memset((char *)p + old, 0, n - old);
+		bst_wipe((char *)p + old, n - old);
 	bst_slack_fill(z, p, n, bst_canary_kind(z, (uintptr_t)p, BST_KIND_MALLOC));
 	atomic_store_explicit(
 	    (_Atomic uint64_t *)slot,
@@ -354,7 +354,7 @@ static inline void bst_chunk_free_kind(bst_zone_t *z, void *p, unsigned kind)
 	 * the quarantine, and through it other threads, only after this. */
 	if (bst_likely(z->cls != 0)) {
 		if (bst_g.opt.wipe)
-			memset(p, 0, z->size - BST_CANARY_SIZE);
+			bst_wipe(p, z->size - BST_CANARY_SIZE);
 		bst_tail_store(bst_chunk_canary_slot(z, p),
 		               bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
 		if (bst_g.opt.neighbour_checks)

@@ -68,8 +68,16 @@ const char *bst_getenv(const char *name, enum bst_env_use use)
 	return getenv(name);
 }
 
+/* Without copy.c (the static and prefixed libraries): no checked copies
+ * to set up. */
+__attribute__((weak)) void bst_copy_init(void)
+{
+}
+
 static void initialise(void)
 {
+	/* First: until it has run, the checked copies use byte loops. */
+	bst_copy_init();
 	bst_g.secure = privileged();
 	bst_options_defaults(&bst_g.opt);
 	bst_options_parse(&bst_g.opt, bst_getenv("BASTION_OPTIONS", BST_ENV_TIGHTEN_ONLY),

@@ -169,6 +169,11 @@ struct bst_globals {
 	uint64_t pzone_secret;    /* keys the private zone handles' magic */
 	bool secure;              /* privileged process: the environment is hostile */
 	struct bst_options opt;
+	struct { /* glibc's functions behind the checked copies (copy.c) */
+		void *(*memcpy)(void *, const void *, size_t);
+		void *(*memmove)(void *, const void *, size_t);
+		void *(*memset)(void *, int, size_t);
+	} libc;
 };
 union bst_globals_page {
 	struct bst_globals g;
@@ -307,7 +312,11 @@ static inline void bst_pattern_fill(uintptr_t lo, uintptr_t hi, uint64_t v)
 	}
 }
 
-static inline bool bst_pattern_ok(uintptr_t lo, uintptr_t hi, uint64_t v)
+/* Always inlined: bastion_verify reads the partial words of live blocks
+ * while their owners write their own bytes there (BST_RACY_READS applies
+ * to its caller's body). */
+__attribute__((always_inline)) static inline bool bst_pattern_ok(uintptr_t lo, uintptr_t hi,
+                                                                 uint64_t v)
 {
 	uint64_t diff = 0, x;
 	for (uintptr_t w = lo & ~(uintptr_t)7; w < hi; w += 8) {
@@ -492,6 +501,10 @@ void bst_fatal(const char *kind, const char *detail, const void *ptr,
                size_t size_class) BST_NORETURN BST_COLD;
 /* Appends s (or v in decimal) to buf at pos, never past cap; returns the
  * new position. For lines built without stdio. */
+/* copy.c (libbastion.so only; weak stand-ins elsewhere): looks up glibc's
+ * copy functions, and wipes freed memory without the checks. */
+void bst_copy_init(void);
+void bst_wipe(void *p, size_t n);
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);
 size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v);
 /* One non-fatal line: "bastion: <kind>: <msg> <detail>". */

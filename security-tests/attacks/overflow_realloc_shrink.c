@@ -10,7 +10,11 @@
  * guard page (the new block is one of the last chunks of its zone, or a
  * sampled block placed right against a guard page).
  *
- * EXPECT: abort:canary-corrupted or segv
+ * With checked copies (libbastion.so's memset/memcpy/strcpy), the write
+ * itself is stopped as a heap-overflow; with checked_copies=0 the canary
+ * or slack pattern is found at free.
+ *
+ * EXPECT: abort:heap-overflow or segv
  */
 #define _GNU_SOURCE
 #include "attack.h"
