@@ -110,9 +110,12 @@ static inline size_t bst_slack_end(const bst_zone_t *z, size_t n)
 }
 
 /* Writes the slack pattern of live chunk p (n bytes requested, canary ck
- * of its kind), keeping
- * the request's bytes in its last partial word. The pattern ends on a
- * word boundary, so only its first word can be partial. */
+ * of its kind), keeping the request's bytes in its last partial word. The
+ * pattern ends on a word boundary, so only its first word can be partial.
+ * Its second byte is zero, as the canary's is: a string read past the
+ * request stops after one byte instead of reading out the pattern (and
+ * with it most of the canary). The first is never zero: a lone NUL one
+ * past the request changes it. */
 static inline void bst_slack_fill(const bst_zone_t *z, void *p, size_t n, uint64_t ck)
 {
 	size_t end = bst_slack_end(z, n), off = n & ~(size_t)7;
@@ -126,6 +129,8 @@ static inline void bst_slack_fill(const bst_zone_t *z, void *p, size_t n, uint64
 	__builtin_memcpy(c + off, &w, 8);
 	for (off += 8; off < end; off += 8)
 		__builtin_memcpy(c + off, &v, 8);
+	if (n + 1 < end)
+		c[n + 1] = 0;
 }
 
 /* True if live chunk p's slack pattern (n bytes requested, canary ck of
@@ -140,12 +145,15 @@ __attribute__((always_inline)) static inline bool bst_slack_ok(const bst_zone_t 
 		return true;
 	const char *c = p;
 	uint64_t v = bst_slack_word(ck), w;
+	/* The word holding byte n + 1 expects it zero. */
+	size_t zoff = (n + 1) & ~(size_t)7;
+	uint64_t vz = n + 1 < end ? v & ~(0xffull << 8 * ((n + 1) & 7)) : v;
 	uint64_t keep = (n & 7) ? (1ull << 8 * (n & 7)) - 1 : 0;
 	__builtin_memcpy(&w, c + off, 8);
-	uint64_t diff = (w ^ v) & ~keep;
+	uint64_t diff = (w ^ (off == zoff ? vz : v)) & ~keep;
 	for (off += 8; off < end; off += 8) {
 		__builtin_memcpy(&w, c + off, 8);
-		diff |= w ^ v;
+		diff |= w ^ (off == zoff ? vz : v);
 	}
 	return diff == 0;
 }

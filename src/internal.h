@@ -300,6 +300,8 @@ static inline uint64_t bst_pattern_mask(uintptr_t lo, uintptr_t hi, uintptr_t w)
 
 static inline void bst_pattern_fill(uintptr_t lo, uintptr_t hi, uint64_t v)
 {
+	if (lo >= hi)
+		return;
 	for (uintptr_t w = lo & ~(uintptr_t)7; w < hi; w += 8) {
 		uint64_t m = w < lo || w + 8 > hi ? bst_pattern_mask(lo, hi, w) : ~0ull, x;
 		if (m == ~0ull) {
@@ -319,6 +321,8 @@ __attribute__((always_inline)) static inline bool bst_pattern_ok(uintptr_t lo, u
                                                                  uint64_t v)
 {
 	uint64_t diff = 0, x;
+	if (lo >= hi)
+		return true;
 	for (uintptr_t w = lo & ~(uintptr_t)7; w < hi; w += 8) {
 		__builtin_memcpy(&x, (const void *)w, 8);
 		diff |= (x ^ v) & (w < lo || w + 8 > hi ? bst_pattern_mask(lo, hi, w) : ~0ull);
@@ -396,6 +400,16 @@ bool bst_large_free(void *p, unsigned kind);
  * still in the quarantine is reported (use after free) when freed_is_fatal,
  * else it is simply not live. */
 bool bst_large_info(const void *p, bst_large_info_t *info, bool freed_is_fatal);
+/* What a faulting address in a large or sampled block's mapping (guard
+ * pages included) is, for the fault handler: the block, its size, whether
+ * freed, and where the address lies against it. Takes no lock it cannot
+ * get at once. False if the address is in no such mapping. */
+typedef struct {
+	uintptr_t block;
+	size_t usable;
+	bool freed, sampled;
+} bst_large_fault_t;
+bool bst_large_describe(uintptr_t a, bst_large_fault_t *out);
 /* Resizes live large allocation p in place or by moving its pages; returns
  * the new address or NULL with errno set (p untouched). */
 void *bst_large_realloc(void *p, size_t size);
@@ -505,6 +519,11 @@ void bst_fatal(const char *kind, const char *detail, const void *ptr,
  * copy functions, and wipes freed memory without the checks. */
 void bst_copy_init(void);
 void bst_wipe(void *p, size_t n);
+/* Prints the one report line without ending the process (the fault
+ * handler re-raises the fault itself). Async-signal-safe. */
+void bst_report(const char *kind, const char *detail, const void *ptr, size_t size_class);
+/* fault.c: the SIGSEGV/SIGBUS handler that names bastion's faults. */
+void bst_fault_init(void);
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);
 size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v);
 /* One non-fatal line: "bastion: <kind>: <msg> <detail>". */

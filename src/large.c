@@ -96,7 +96,14 @@ __attribute__((always_inline)) static inline bool canary_ok(const large_rec_t *r
 	size_t len;
 	data_of(r, &a, &len);
 	uint64_t v = pattern_of(r->key);
-	return bst_pattern_ok(a, r->key, v) && bst_pattern_ok(r->key + r->usable, a + len, v);
+	uintptr_t t = r->key + r->usable, end = a + len;
+	/* The tail slack's second byte is zero (see write_canary). */
+	if (t + 1 < end && *(const volatile char *)(t + 1) != 0)
+		return false;
+	if (t == end)
+		return bst_pattern_ok(a, r->key, v);
+	return bst_pattern_ok(a, r->key, v) && bst_pattern_ok(t, t + 1, v) &&
+	       bst_pattern_ok(t + 2, end, v);
 }
 
 /* Checks r against the kind it is released as: slack patterns first (an
@@ -118,8 +125,13 @@ static void write_canary(const large_rec_t *r)
 	size_t len;
 	data_of(r, &a, &len);
 	uint64_t v = pattern_of(r->key);
+	uintptr_t t = r->key + r->usable, end = a + len;
 	bst_pattern_fill(a, r->key, v);
-	bst_pattern_fill(r->key + r->usable, a + len, v);
+	bst_pattern_fill(t, end, v);
+	/* Zero after the first byte past the block, as in a zone chunk's
+	 * slack: a string read past the end stops there. */
+	if (t + 1 < end)
+		*(char *)(t + 1) = 0;
 }
 
 /* Where a block of size bytes aligned to align starts in data pages
@@ -509,6 +521,30 @@ BST_RACY_READS size_t bst_large_verify(void)
 		bst_unlock(&s->lock);
 	}
 	return problems;
+}
+
+/* The records are read under shard locks taken with one attempt each: a
+ * thread stopped while holding one must not hang the crash report. */
+bool bst_large_describe(uintptr_t a, bst_large_fault_t *out)
+{
+	for (int i = 0; i < SHARDS; i++) {
+		shard_t *s = &shards[i];
+		if (!bst_trylock(&s->lock))
+			continue;
+		for (size_t k = 0; k < s->cap; k++) {
+			const large_rec_t *r = &s->tab[k];
+			bool sampled = r->flags & BST_LARGE_SAMPLED;
+			/* A sampled block's mapping is its page; its guard follows. */
+			uintptr_t end = r->map + r->map_size + (sampled ? BST_PAGE : 0);
+			if (r->key <= TOMBSTONE || a < r->map || a >= end)
+				continue;
+			*out = (bst_large_fault_t){r->key, r->usable, r->freed, sampled};
+			bst_unlock(&s->lock);
+			return true;
+		}
+		bst_unlock(&s->lock);
+	}
+	return false;
 }
 
 /* Grows live span r to data bytes where it lies, if the pages after its

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +63,14 @@ static inline void bst_lock(bst_lock_t *l)
 	                     1))
 		return;
 	bst_lock_slow(l);
+}
+
+/* One attempt, for code that must not wait (the fault handler). */
+static inline bool bst_trylock(bst_lock_t *l)
+{
+	int c = 0;
+	return atomic_compare_exchange_strong_explicit(&l->v, &c, 1, memory_order_acquire,
+	                                               memory_order_relaxed);
 }
 
 static inline void bst_unlock(bst_lock_t *l)

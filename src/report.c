@@ -94,6 +94,12 @@ size_t bst_problem(bool recoverable, const char *kind, const char *detail, const
 	return 1;
 }
 
+void bst_report(const char *kind, const char *detail, const void *ptr, size_t size_class)
+{
+	char line[256];
+	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
+}
+
 void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
 {
 	char line[256];

@@ -1,0 +1,146 @@
+/*
+ * Faults that name themselves. bastion stops many bugs with the MMU: guard
+ * pages after large and sampled blocks and around zones, freed sampled and
+ * large blocks made inaccessible, the part of a zone past its window, and
+ * malloc(0) chunks. The kernel reports those as a bare SIGSEGV. This
+ * handler looks at the faulting address first: if it is one of bastion's,
+ * it prints one line,
+ *
+ *     bastion: <kind>: <read|write> at byte <n> <where> ptr=<block> size-class=N
+ *
+ * and then lets the fault happen as it would have: with the default
+ * action restored it returns, the instruction faults again, and core
+ * dumps, debuggers and fuzzers see the original crash. A handler the
+ * program had installed before bastion started is called instead of the
+ * default. Everything here is async-signal-safe: no allocation, no lock
+ * it waits for, one write(2).
+ *
+ * A program that installs its own SIGSEGV handler later replaces this one
+ * (bastion does not intercept sigaction): its handler runs, as it would
+ * without bastion. Option fault_reports=0 leaves the signals alone.
+ */
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "internal.h"
+
+static struct sigaction old_segv, old_bus;
+
+static const char *access_word(void *uc)
+{
+#if defined(__x86_64__)
+	/* Bit 1 of the page-fault error code: the access was a write. */
+	const ucontext_t *u = uc;
+	return (u->uc_mcontext.gregs[REG_ERR] & 2) ? "write" : "read";
+#else
+	(void)uc;
+	return "access";
+#endif
+}
+
+/* "<what> at byte <n><where><of>", into msg. */
+static void say(char *msg, size_t cap, const char *what, size_t n, const char *where,
+                const char *of)
+{
+	size_t k = 0;
+	k = bst_append(msg, k, cap - 1, what);
+	k = bst_append(msg, k, cap - 1, " at byte ");
+	k = bst_append_dec(msg, k, cap - 1, n);
+	k = bst_append(msg, k, cap - 1, where);
+	k = bst_append(msg, k, cap - 1, of);
+	msg[k] = 0;
+}
+
+static bool describe_large(uintptr_t a, const char *what)
+{
+	bst_large_fault_t f;
+	if (!bst_large_describe(a, &f))
+		return false;
+	char msg[200];
+	const char *of = f.sampled ? " of a sampled block" : " of a large block";
+	if (f.freed) {
+		say(msg, sizeof(msg), what, a - f.block, " of the freed block", "");
+		bst_report("use-after-free", msg, (void *)f.block, f.usable);
+	} else if (a < f.block) {
+		say(msg, sizeof(msg), what, f.block - a, " before the start", of);
+		bst_report("heap-underflow", msg, (void *)f.block, f.usable);
+	} else {
+		say(msg, sizeof(msg), what, a - (f.block + f.usable), " past the end", of);
+		bst_report("heap-overflow", msg, (void *)f.block, f.usable);
+	}
+	return true;
+}
+
+static bool describe_zone(uintptr_t a, const char *what)
+{
+	if (a - bst_g.region >= bst_g.region_size)
+		return false;
+	const bst_zone_t *z = &bst_g.zones[(a - bst_g.region) >> BST_ZONE_SHIFT];
+	char msg[200];
+	if (!atomic_load_explicit(&z->active, memory_order_acquire)) {
+		say(msg, sizeof(msg), what, a & (BST_ZONE_SIZE - 1),
+		    " of an unused zone slot: a wild pointer", "");
+		bst_report("wild-access", msg, (void *)a, 0);
+		return true;
+	}
+	uintptr_t off = a - z->user;
+	if (z->cls == 0 && off < BST_ZONE_USER) {
+		uintptr_t q = z->user + (uintptr_t)bst_chunk_index(z, off) * z->size;
+		say(msg, sizeof(msg), what, a - q, " of a malloc(0) block", "");
+		bst_report("zero-size-access", msg, (void *)q, 0);
+		return true;
+	}
+	/* Past the window (or on the guard page after the zone): an overflow
+	 * from below, most likely from the window's last chunks. A fault
+	 * inside the window is a protected private zone's: not described. */
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	uintptr_t end = z->user + bst_zone_committed_bytes(z->size, frontier);
+	if (a < end)
+		return false;
+	say(msg, sizeof(msg), what, a - end, " past the used part of a zone", "");
+	bst_report("heap-overflow", msg, (void *)end, z->size);
+	return true;
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	/* A fault of the MMU, not a kill(2) of the signal. */
+	if (si->si_code > 0 && bst_ready()) {
+		uintptr_t a = (uintptr_t)si->si_addr;
+		const char *what = access_word(uc);
+		if (!describe_zone(a, what))
+			describe_large(a, what);
+	}
+	const struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+		old->sa_sigaction(sig, si, uc);
+	} else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL &&
+	           old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+	} else {
+		/* The default action, for the fault that happens again when we
+		 * return (or, for a sent signal, when it is unblocked). */
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(sig, &dfl, NULL);
+		if (si->si_code <= 0)
+			raise(sig);
+	}
+	errno = saved;
+}
+
+void bst_fault_init(void)
+{
+	if (!bst_g.opt.fault_reports)
+		return;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}

@@ -1,0 +1,141 @@
+/*
+ * Faults that name themselves (src/fault.c): a fault on one of bastion's
+ * guard pages or inaccessible blocks prints one "bastion: <kind>:" line
+ * and the process still dies of the original signal; any other fault
+ * prints nothing of bastion's; fault_reports=0 prints nothing. Each case
+ * runs in a child. Linked with libbastion.so (the handler is the
+ * process allocator's); sampling is off so blocks are what they seem.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static void *volatile keep;
+static volatile size_t zero_size = 0;
+
+/* Hides p from the compiler's bounds warnings. */
+static volatile char *hide(void *p)
+{
+	keep = p;
+	return (volatile char *)keep;
+}
+
+/* A report line other than the options notices (sample_rate=0 has one). */
+static bool reported(const char *out)
+{
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, "bastion: ", 9) == 0 && strncmp(l, "bastion: options: ", 18) != 0)
+			return true;
+	return false;
+}
+
+static void expect(const char *name, void (*fn)(void), const char *options, int sig,
+                   const char *want)
+{
+	fflush(stdout);
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct rlimit no_core = {0, 0};
+		setrlimit(RLIMIT_CORE, &no_core);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		alarm(20);
+		setenv("BASTION_OPTIONS", options, 1);
+		char *argv[] = {"/proc/self/exe", (char *)name, NULL};
+		execv(argv[0], argv);
+		_exit(3);
+	}
+	close(fds[1]);
+	char out[1024];
+	size_t len = 0;
+	ssize_t r;
+	while (len < sizeof(out) - 1 && (r = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = 0;
+	close(fds[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	bool died = WIFSIGNALED(st) && WTERMSIG(st) == sig;
+	bool said = want ? strstr(out, want) != NULL : !reported(out);
+	if (!died || !said)
+		fprintf(stderr, "%s: status %#x, stderr \"%s\", want signal %d and %s\"%s\"\n",
+		        name, st, out, sig, want ? "" : "nothing like ", want ? want : "bastion: ");
+	CHECK(died && said);
+	(void)fn;
+}
+
+static void c_large_end(void)
+{
+	hide(malloc(200000))[200000] = 1; /* the guard page */
+}
+
+static void c_large_before(void)
+{
+	hide(malloc(200000))[-4096] = 1; /* head slack, then the guard page */
+}
+
+static void c_large_freed(void)
+{
+	char *p = malloc(200000);
+	free(p);
+	(void)hide(p)[100];
+}
+
+static void c_zero(void)
+{
+	hide(malloc(zero_size))[0] = 1;
+}
+
+static void c_zone_far(void)
+{
+	hide(malloc(16))[1 << 20] = 1; /* past the zone's window */
+}
+
+static void c_null(void)
+{
+	volatile char *p = (volatile char *)(uintptr_t)keep;
+	p[8] = 1;
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+    {"large_end", c_large_end}, {"large_before", c_large_before}, {"large_freed", c_large_freed},
+    {"zero", c_zero},           {"zone_far", c_zone_far},         {"null", c_null},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc == 2) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (strcmp(argv[1], cases[i].name) == 0)
+				cases[i].fn();
+		return 0; /* the case did not fault */
+	}
+	const char *o = "sample_rate=0";
+	expect("large_end", c_large_end, o, SIGSEGV,
+	       "bastion: heap-overflow: write at byte 0 past the end of a large block");
+	expect("large_before", c_large_before, o, SIGSEGV,
+	       "bastion: heap-underflow: write at byte 4096 before the start of a large block");
+	expect("large_freed", c_large_freed, o, SIGSEGV,
+	       "bastion: use-after-free: read at byte 100 of the freed block");
+	expect("zero", c_zero, o, SIGSEGV,
+	       "bastion: zero-size-access: write at byte 0 of a malloc(0) block");
+	expect("zone_far", c_zone_far, o, SIGSEGV, "bastion: heap-overflow: write at byte ");
+	expect("null", c_null, o, SIGSEGV, NULL);
+	expect("large_end", c_large_end, "sample_rate=0,fault_reports=0", SIGSEGV, NULL);
+	CHECK_DONE();
+}
