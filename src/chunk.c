@@ -232,14 +232,16 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 
 /* Live chunks' slack patterns are read while their owners may resize or
  * free them: racy reads on purpose, settled by the re-reads. */
-BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z)
+BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z, bool never)
 {
 	size_t problems = 0;
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	for (uint32_t j = 0; j < frontier; j++) {
 		uintptr_t q = z->user + (uintptr_t)j * z->size;
-		if (bst_state_get(z, j) != BST_STATE_USED) {
-			problems += bst_chunk_check_idle(z, j, true);
+		unsigned st = bst_state_get(z, j);
+		if (st != BST_STATE_USED) {
+			if (never || st != BST_STATE_NEVER)
+				problems += bst_chunk_check_idle(z, j, true);
 			continue;
 		}
 		/* A freed tail: freed, and perhaps handed out again, between our

@@ -224,7 +224,10 @@ void bst_zone_unlock_all(void);
 void bst_zone_reset_locks(void);
 /* Walks every zone and checks every chunk it can (canaries, wipes, canary
  * chunks); returns problems found. */
-size_t bst_zone_verify(void);
+size_t bst_zone_verify(bool never);
+/* bastion_verify's walk; without never, never-used chunks are skipped
+ * (verify_at_exit). */
+size_t bst_verify_all(bool never);
 /* ---- zone.c, for private zones (private.c) ----
  * A private zone's slots are never on a class list and never adopted (their
  * owner is BST_OWNER_PRIVATE), so only private.c takes chunks from them. */
@@ -485,14 +488,15 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 void *bst_chunk_hand_out(void *p, size_t n, bool *zeroed);
 void bst_chunk_free(bst_zone_t *z, void *p);
 /* bst_zone_verify for one zone (private zones call it too): every chunk
- * it can check, live or not; returns problems found. */
-size_t bst_zone_verify_one(bst_zone_t *z);
+ * it can check, live or not (never-used ones only with never: reading
+ * them faults in pages nothing else touched); returns problems found. */
+size_t bst_zone_verify_one(bst_zone_t *z, bool never);
 
 /* ---- private.c ---- */
 /* Reserves the table of private zone records (address space only). */
 void bst_private_init(void);
 /* bastion_verify over every unprotected private zone. */
-size_t bst_private_verify(void);
+size_t bst_private_verify(bool never);
 /* Fork: every private zone lock, then the locks of their zones. */
 void bst_private_lock_all(void);
 void bst_private_unlock_all(void);

@@ -363,18 +363,18 @@ static size_t each_live(size_t (*fn)(struct bastion_zone *pz, void *ctx), void *
 
 static size_t verify_zone(struct bastion_zone *pz, void *ctx)
 {
-	(void)ctx;
+	bool never = *(const bool *)ctx;
 	size_t problems = 0;
 	if (pz->protected_)
 		return 0; /* inaccessible by request; checked once unprotected */
 	for (uint32_t i = pz->head; i; i = slot(i)->next)
-		problems += bst_zone_verify_one(slot(i));
+		problems += bst_zone_verify_one(slot(i), never);
 	return problems;
 }
 
-size_t bst_private_verify(void)
+size_t bst_private_verify(bool never)
 {
-	return bst_g.pzones ? each_live(verify_zone, NULL) : 0;
+	return bst_g.pzones ? each_live(verify_zone, &never) : 0;
 }
 
 /* Adds pz to out->private_zones. Chunk states and residency are read from

@@ -449,11 +449,30 @@ static void report_at_exit(void)
 	print_stats(fd);
 }
 
+/* verify_at_exit: a write into a freed chunk that is never handed out
+ * again, or an overflow of a block that is never freed, is found before
+ * the process ends (and, with verify_abort, ends it with the report).
+ * Once per process, like the report. */
+static _Atomic bool exit_verify_done;
+
+static void verify_at_exit(void)
+{
+	if (atomic_exchange(&exit_verify_done, true))
+		return;
+	int saved = errno;
+	if (bst_ready())
+		bst_verify_all(false);
+	errno = saved;
+}
+
 void bst_stats_init(void)
 {
 	/* atexit, not a destructor: init.c is always linked, so a static
 	 * link reports too, where a destructor in this file would be left out
-	 * of a program that never calls into it. */
+	 * of a program that never calls into it. Registered first, so that
+	 * it runs after every handler the program registers later. */
+	if (bst_g.opt.verify_at_exit)
+		atexit(verify_at_exit);
 	if (!bst_g.opt.stats_at_exit)
 		return;
 	/* A high, close-on-exec descriptor, out of the way of the program's. */

@@ -916,12 +916,12 @@ void bst_zone_reset_locks(void)
 		bst_lock_reset(&bst_classes[c].lock);
 }
 
-size_t bst_zone_verify(void)
+size_t bst_zone_verify(bool never)
 {
 	size_t problems = 0;
 	bst_zone_t *z;
 	for (unsigned c = 1; c < BST_NUM_CLASSES; c++)
 		for_each_zone (c, z)
-			problems += bst_zone_verify_one(z);
+			problems += bst_zone_verify_one(z, never);
 	return problems;
 }

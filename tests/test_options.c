@@ -536,8 +536,8 @@ static void test_startup(void)
 	snprintf(err, sizeof(err), "%s%s", help_text(),
 	         "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n");
 	test_startup_case("help,wipe=0,help", err, "kept\n");
-	/* The table matches options.def: twelve options, the first and last. */
-	CHECK(NOPT == 12);
+	/* The table matches options.def: thirteen options, the first and last. */
+	CHECK(NOPT == 13);
 	CHECK(strncmp(help_text(), "bastion: options: help: quarantine_slots=256  ", 45) == 0);
 	CHECK(strstr(help_text(), "help: quarantine_bytes=1m ") != NULL);
 	CHECK(strstr(help_text(), "help: shared_quarantine_bytes=8m  bytes each") != NULL);

@@ -6,13 +6,13 @@
  * for B (coalescing, shared free lists) or follows the forged pointer.
  * Neither the freed chunk nor the global may ever be returned as B.
  *
- * EXPECT: defend
+ * EXPECT: abort:write-after-free
  *
- * Why this is a clean defend under bastion, not a write-after-free report:
- * the write is only detected when a class-A allocation gets the chunk back,
- * and this program makes no class-A allocation after the write. A zone holds
- * one size class for life, so no class-B allocation can return any byte of
- * the class-A chunk, whatever the random layout.
+ * Under bastion a zone holds one size class for life, so no class-B
+ * allocation can return any byte of the class-A chunk, whatever the random
+ * layout: the program reaches its end defended. The write itself is then
+ * reported at exit (verify_at_exit checks every freed chunk's wipe), since
+ * this program makes no class-A allocation that would find it at reuse.
  *
  * A sampled guarded allocation (one in 4096) is freed to an inaccessible
  * page, so the write would fault; the program then retries with another
