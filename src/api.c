@@ -34,7 +34,7 @@
 BST_NORETURN BST_COLD static void private_object(const bst_zone_t *z, const void *p,
                                                  const char *what)
 {
-	bst_fatal("zone-mismatch", what, p, z->size);
+	bst_fatal(BST_E_ZONE_MISMATCH, what, p, z->size);
 }
 
 /* Checks that p is a live chunk of z allocated with kind (start of a
@@ -145,10 +145,10 @@ BST_NOINLINE static void free_other(void *p, unsigned kind)
 	if (bst_boot_owns(p))
 		return; /* bootstrap blocks are never reused */
 	if (bst_in_zone_region(p))
-		bst_fatal("invalid-free",
+		bst_fatal(BST_E_INVALID_FREE,
 		          "pointer into a destroyed private zone or an unused zone slot", p, 0);
 	if (!bst_large_free(p, kind))
-		bst_fatal("invalid-free", "pointer was not allocated by bastion", p, 0);
+		bst_fatal(BST_E_INVALID_FREE, "pointer was not allocated by bastion", p, 0);
 }
 
 /* Usable size of any pointer bastion handed out; fatal for others. */
@@ -160,17 +160,25 @@ static size_t usable_of(void *p)
 			private_object(z, p, "malloc_usable_size of an object of a private zone");
 		/* The requested size, as its contract allows: a program that
 		 * writes up to what it is told stays inside the checked bounds. */
-		uint32_t i = bst_chunk_of(z, p);
+		uintptr_t off = (uintptr_t)p - z->user;
+		uint32_t i = bst_chunk_index(z, off);
+		if ((uintptr_t)i * z->size != off || i >= z->nchunks)
+			bst_fatal(BST_E_INVALID_POINTER, "malloc_usable_size of a chunk's interior",
+			          p, z->size);
 		unsigned st = bst_state_get(z, i);
+		if (st == BST_STATE_FREED)
+			bst_fatal(BST_E_USE_AFTER_FREE, "malloc_usable_size of a freed chunk", p,
+			          z->size);
 		if (st != BST_STATE_USED)
-			bst_chunk_bad_state(z, p, st);
+			bst_fatal(BST_E_INVALID_POINTER,
+			          "malloc_usable_size of a chunk never handed out", p, z->size);
 		return bst_chunk_requested(z, p);
 	}
 	if (bst_boot_owns(p))
 		return bst_boot_usable(p);
 	bst_large_info_t info;
-	if (!bst_large_info(p, &info, true))
-		bst_fatal("invalid-pointer", "pointer was not allocated by bastion", p, 0);
+	if (!bst_large_info(p, &info, "malloc_usable_size"))
+		bst_fatal(BST_E_INVALID_POINTER, "pointer was not allocated by bastion", p, 0);
 	return info.usable;
 }
 
@@ -217,7 +225,7 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 			 * the size it was allocated for. */
 			if (cls != (int)z->cls || check_live(z, ptr, kind) != size) {
 				check_live(z, ptr, kind); /* a dead pointer is reported as such */
-				bst_fatal("size-mismatch",
+				bst_fatal(BST_E_SIZE_MISMATCH,
 				          "sized free does not match the allocation", ptr, z->size);
 			}
 		}
@@ -227,9 +235,8 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 	bst_large_info_t info;
 	/* A freed block fails the lookup here and is reported by free_other
 	 * as the double free it is. */
-	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info, false) &&
-	    size != info.usable)
-		bst_fatal("size-mismatch", "sized free does not match the allocation", ptr, 0);
+	if (sized && !bst_boot_owns(ptr) && bst_large_info(ptr, &info, NULL) && size != info.usable)
+		bst_fatal(BST_E_SIZE_MISMATCH, "sized free does not match the allocation", ptr, 0);
 	free_other(ptr, kind);
 }
 
@@ -308,9 +315,9 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 		old = bst_boot_usable(ptr);
 	} else {
 		bst_large_info_t info;
-		if (!bst_large_info(ptr, &info, true))
-			bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate",
-			          ptr, 0);
+		if (!bst_large_info(ptr, &info, "realloc"))
+			bst_fatal(BST_E_INVALID_FREE,
+			          "realloc of a pointer bastion did not allocate", ptr, 0);
 		old = info.usable;
 		if (size > BST_MAX_SMALL_REQ && !(info.flags & BST_LARGE_SAMPLED)) {
 			void *q = bst_large_realloc(ptr, size);

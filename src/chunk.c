@@ -10,7 +10,7 @@
 
 void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old)
 {
-	bst_fatal("corrupted-state",
+	bst_fatal(BST_E_CORRUPTED_STATE,
 	          old == BST_STATE_USED ? "chunk in a thread cache is already live"
 	                                : "canary chunk in a thread cache",
 	          (void *)p, z->size);
@@ -19,15 +19,15 @@ void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old)
 void bst_chunk_bad_state(const bst_zone_t *z, const void *p, unsigned st)
 {
 	if (st == BST_STATE_FREED)
-		bst_fatal("double-free", "chunk is already free", p, z->size);
-	bst_fatal("invalid-free",
+		bst_fatal(BST_E_DOUBLE_FREE, "chunk is already free", p, z->size);
+	bst_fatal(BST_E_INVALID_FREE,
 	          st == BST_STATE_NEVER ? "chunk was never allocated" : "pointer to a canary chunk",
 	          p, z->size);
 }
 
 void bst_chunk_bad_offset(const bst_zone_t *z, const void *p)
 {
-	bst_fatal("invalid-free", "pointer is not the start of a chunk", p, z->size);
+	bst_fatal(BST_E_INVALID_FREE, "pointer is not the start of a chunk", p, z->size);
 }
 
 void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uint64_t c)
@@ -35,7 +35,8 @@ void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uin
 	/* Another thread freed the chunk between our state read and this
 	 * canary read: a double free that lost the race by a hair. */
 	if (c == bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED))
-		bst_fatal("double-free", "chunk was freed by another thread meanwhile", p, z->size);
+		bst_fatal(BST_E_DOUBLE_FREE, "chunk was freed by another thread meanwhile", p,
+		          z->size);
 	/* The tail of the kind it was released as, or of another live kind,
 	 * with the slack pattern after the request overwritten: an overflow
 	 * inside the chunk's rounding. */
@@ -45,26 +46,26 @@ void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uin
 			continue;
 		if (!bst_slack_ok(z, p, z->size - BST_CANARY_SIZE - slack,
 		                  bst_canary_kind(z, (uintptr_t)p, k)))
-			bst_fatal("canary-corrupted", "chunk overflowed past its requested size", p,
-			          z->size);
+			bst_fatal(BST_E_CANARY_CORRUPTED,
+			          "chunk overflowed past its requested size", p, z->size);
 		if (c != bst_live_tail(z, (uintptr_t)p, kind, slack))
-			bst_fatal("alloc-dealloc-mismatch",
+			bst_fatal(BST_E_ALLOC_DEALLOC_MISMATCH,
 			          k == BST_KIND_MALLOC
 			              ? "malloc'd block released with operator delete"
 			              : "operator new block released by the wrong function",
 			          p, z->size);
 	}
-	bst_fatal("canary-corrupted", "chunk overflowed past its usable size", p, z->size);
+	bst_fatal(BST_E_CANARY_CORRUPTED, "chunk overflowed past its usable size", p, z->size);
 }
 
 void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p)
 {
-	bst_fatal("write-after-free", "freed chunk was written to before reuse", p, z->size);
+	bst_fatal(BST_E_WRITE_AFTER_FREE, "freed chunk was written to before reuse", p, z->size);
 }
 
 void bst_chunk_bad_never(const bst_zone_t *z, const void *p)
 {
-	bst_fatal("canary-corrupted", "never-used chunk was overwritten", p, z->size);
+	bst_fatal(BST_E_CANARY_CORRUPTED, "never-used chunk was overwritten", p, z->size);
 }
 
 /* Without copy.c (the static and prefixed libraries, where memset is
@@ -222,8 +223,9 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 	if (ok || bst_state_get(z, j) != st)
 		return 0;
 	return bst_problem(true,
-	                   st == BST_STATE_FREED && t == freed_canary(z, q) ? "write-after-free"
-	                                                                    : "canary-corrupted",
+	                   st == BST_STATE_FREED && t == freed_canary(z, q)
+	                       ? BST_E_WRITE_AFTER_FREE
+	                       : BST_E_CANARY_CORRUPTED,
 	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
 	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
 	                                            : "never-used chunk was overwritten",
@@ -258,7 +260,7 @@ BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z, bool never)
 		atomic_thread_fence(memory_order_acquire);
 		if (!ok && bst_state_get(z, j) == BST_STATE_USED && tail_of(z, q) == t)
 			problems += bst_problem(
-			    true, "canary-corrupted",
+			    true, BST_E_CANARY_CORRUPTED,
 			    slack == UINT32_MAX ? "live chunk overflowed past its usable size"
 			                        : "live chunk overflowed past its requested size",
 			    (void *)q, z->size);

@@ -66,12 +66,15 @@ static inline uint64_t bst_canary_kind(const bst_zone_t *z, uintptr_t p, unsigne
  * (u = size - 8) keeps its slack, s = u - n, in its tail word:
  *     tail = canary of its kind ^ (s << BST_SLACK_SHIFT)
  * (bytes 4-6, so the canary's zero byte still stops string overflows), and
- * the slack's first bytes, [n, bst_slack_end(z, n)), hold the chunk's
- * slack pattern: secret-derived, no byte zero, so a lone NUL one past the
- * request is as visible as a long overflow. A chunk with no slack is
+ * the word holding byte n (when n < u) holds the chunk's slack pattern from
+ * byte n on: secret-derived, byte n never zero (a lone NUL one past the
+ * request shows), byte n + 1 zero when it is in the word (a string read
+ * past the request stops there). A linear overflow changes byte n first;
+ * the rest of the slack is not patterned (writing and checking it cost a
+ * quarter of a small-block workload's time), so only a write that skips
+ * byte n and stops short of the tail goes unseen. A chunk with no slack is
  * tagged exactly as before. */
 #define BST_SLACK_SHIFT 32
-#define BST_SLACK_FILL  256 /* pattern bytes after the last whole word of the request */
 
 static inline uint64_t bst_live_tail(const bst_zone_t *z, uintptr_t p, unsigned kind, size_t slack)
 {
@@ -101,36 +104,30 @@ static inline uint64_t bst_slack_word(uint64_t ck)
 	return ck | 0x0101010101010101ull;
 }
 
-/* End (offset, a multiple of 8) of the slack pattern of a chunk of z
- * handed out for n bytes. */
-static inline size_t bst_slack_end(const bst_zone_t *z, size_t n)
+/* The slack pattern word of a chunk handed out for n bytes (canary ck of
+ * its kind): the bytes from n & 7 on, with byte n + 1 zero; *mask selects
+ * them. */
+static inline uint64_t bst_slack_expect(size_t n, uint64_t ck, uint64_t *mask)
 {
-	size_t u = z->size - BST_CANARY_SIZE, e = ((n + 7) & ~(size_t)7) + BST_SLACK_FILL;
-	return e < u ? e : u;
+	unsigned b = (unsigned)(n & 7);
+	uint64_t v = bst_slack_word(ck);
+	if (b != 7)
+		v &= ~(0xffull << 8 * (b + 1));
+	*mask = ~0ull << 8 * b;
+	return v;
 }
 
 /* Writes the slack pattern of live chunk p (n bytes requested, canary ck
- * of its kind), keeping the request's bytes in its last partial word. The
- * pattern ends on a word boundary, so only its first word can be partial.
- * Its second byte is zero, as the canary's is: a string read past the
- * request stops after one byte instead of reading out the pattern (and
- * with it most of the canary). The first is never zero: a lone NUL one
- * past the request changes it. */
+ * of its kind), keeping the request's bytes in its word. */
 static inline void bst_slack_fill(const bst_zone_t *z, void *p, size_t n, uint64_t ck)
 {
-	size_t end = bst_slack_end(z, n), off = n & ~(size_t)7;
-	if (off >= end)
+	if (n >= z->size - BST_CANARY_SIZE)
 		return;
-	char *c = p;
-	uint64_t v = bst_slack_word(ck), w;
-	uint64_t keep = (n & 7) ? (1ull << 8 * (n & 7)) - 1 : 0;
-	__builtin_memcpy(&w, c + off, 8);
-	w = (w & keep) | (v & ~keep);
-	__builtin_memcpy(c + off, &w, 8);
-	for (off += 8; off < end; off += 8)
-		__builtin_memcpy(c + off, &v, 8);
-	if (n + 1 < end)
-		c[n + 1] = 0;
+	char *c = (char *)p + (n & ~(size_t)7);
+	uint64_t mask, v = bst_slack_expect(n, ck, &mask), w;
+	__builtin_memcpy(&w, c, 8);
+	w = (w & ~mask) | (v & mask);
+	__builtin_memcpy(c, &w, 8);
 }
 
 /* True if live chunk p's slack pattern (n bytes requested, canary ck of
@@ -140,22 +137,12 @@ static inline void bst_slack_fill(const bst_zone_t *z, void *p, size_t n, uint64
 __attribute__((always_inline)) static inline bool bst_slack_ok(const bst_zone_t *z, const void *p,
                                                                size_t n, uint64_t ck)
 {
-	size_t end = bst_slack_end(z, n), off = n & ~(size_t)7;
-	if (off >= end)
+	if (n >= z->size - BST_CANARY_SIZE)
 		return true;
-	const char *c = p;
-	uint64_t v = bst_slack_word(ck), w;
-	/* The word holding byte n + 1 expects it zero. */
-	size_t zoff = (n + 1) & ~(size_t)7;
-	uint64_t vz = n + 1 < end ? v & ~(0xffull << 8 * ((n + 1) & 7)) : v;
-	uint64_t keep = (n & 7) ? (1ull << 8 * (n & 7)) - 1 : 0;
-	__builtin_memcpy(&w, c + off, 8);
-	uint64_t diff = (w ^ (off == zoff ? vz : v)) & ~keep;
-	for (off += 8; off < end; off += 8) {
-		__builtin_memcpy(&w, c + off, 8);
-		diff |= w ^ (off == zoff ? vz : v);
-	}
-	return diff == 0;
+	const char *c = (const char *)p + (n & ~(size_t)7);
+	uint64_t mask, v = bst_slack_expect(n, ck, &mask), w;
+	__builtin_memcpy(&w, c, 8);
+	return ((w ^ v) & mask) == 0;
 }
 
 /* A chunk's last 8 bytes (its canary) are read by neighbour checks in

@@ -103,8 +103,8 @@ void bst_wipe(void *p, size_t n)
 
 /* ---- the check ---- */
 
-BST_NORETURN BST_COLD static void overflow(const char *kind, const char *fn, uintptr_t q, size_t n,
-                                           size_t off, size_t req, const bst_zone_t *z)
+BST_NORETURN BST_COLD static void overflow(enum bst_error kind, const char *fn, uintptr_t q,
+                                           size_t n, size_t off, size_t req, const bst_zone_t *z)
 {
 	char msg[160];
 	size_t k = 0, cap = sizeof(msg) - 1;
@@ -138,9 +138,9 @@ BST_NOINLINE static size_t zone_room(uintptr_t a, const char *fn, size_t n)
 	size_t off = a - q;
 	unsigned st = bst_state_get(z, i);
 	if (st == BST_STATE_FREED)
-		overflow("write-after-free", fn, q, n, off, SIZE_MAX, z);
+		overflow(BST_E_WRITE_AFTER_FREE, fn, q, n, off, SIZE_MAX, z);
 	if (st != BST_STATE_USED)
-		overflow("heap-overflow", fn, q, n, off, SIZE_MAX, z);
+		overflow(BST_E_HEAP_OVERFLOW, fn, q, n, off, SIZE_MAX, z);
 	uint64_t t = bst_tail_load(bst_chunk_canary_slot(z, (void *)q));
 	for (unsigned kind = BST_KIND_MALLOC; kind < BST_KIND_CANARY_CHUNK; kind++) {
 		uint32_t slack = bst_tail_slack(z, q, kind, t);
@@ -148,7 +148,7 @@ BST_NOINLINE static size_t zone_room(uintptr_t a, const char *fn, size_t n)
 			continue;
 		size_t req = z->size - BST_CANARY_SIZE - slack;
 		if (off >= req)
-			overflow("heap-overflow", fn, q, n, off, req, z);
+			overflow(BST_E_HEAP_OVERFLOW, fn, q, n, off, req, z);
 		return req - off;
 	}
 	/* A tail of no live kind: a realloc moving the chunk's bounds, or an
@@ -162,7 +162,7 @@ BST_NORETURN BST_COLD static void overflow_at(uintptr_t a, size_t n, const char 
 	bst_zone_t *z = &bst_g.zones[(a - bst_g.region) >> BST_ZONE_SHIFT];
 	uintptr_t q = z->user + (uintptr_t)bst_chunk_index(z, a - z->user) * z->size;
 	size_t room = zone_room(a, fn, n);
-	overflow("heap-overflow", fn, q, n, a - q, a - q + room, z);
+	overflow(BST_E_HEAP_OVERFLOW, fn, q, n, a - q, a - q + room, z);
 }
 
 static inline bool in_zones(const void *d)

@@ -33,8 +33,8 @@ extern void _ZNSt9bad_allocD1Ev(void *) __attribute__((weak));
 BST_NORETURN BST_COLD static void throw_bad_alloc(void)
 {
 	if (!__cxa_allocate_exception || !__cxa_throw || !_ZTISt9bad_alloc || !_ZTVSt9bad_alloc)
-		bst_fatal("out-of-memory", "operator new failed and no C++ runtime can throw", NULL,
-		          0);
+		bst_fatal(BST_E_OUT_OF_MEMORY, "operator new failed and no C++ runtime can throw",
+		          NULL, 0);
 	void **e = __cxa_allocate_exception(sizeof(void *));
 	*e = _ZTVSt9bad_alloc + 2 * sizeof(void *); /* the object's vtable pointer */
 	__cxa_throw(e, _ZTISt9bad_alloc, _ZNSt9bad_allocD1Ev);
@@ -63,7 +63,8 @@ static void *new_impl(size_t size, size_t align, unsigned kind, bool nothrow)
 static size_t check_align(size_t align)
 {
 	if (!align || (align & (align - 1)))
-		bst_fatal("invalid-alignment", "operator new with a bad alignment", NULL, align);
+		bst_fatal(BST_E_INVALID_ALIGNMENT, "operator new with a bad alignment", NULL,
+		          align);
 	return align;
 }
 

@@ -61,13 +61,13 @@ static bool describe_large(uintptr_t a, const char *what)
 	const char *of = f.sampled ? " of a sampled block" : " of a large block";
 	if (f.freed) {
 		say(msg, sizeof(msg), what, a - f.block, " of the freed block", "");
-		bst_report("use-after-free", msg, (void *)f.block, f.usable);
+		bst_report(BST_E_USE_AFTER_FREE, msg, (void *)f.block, f.usable);
 	} else if (a < f.block) {
 		say(msg, sizeof(msg), what, f.block - a, " before the start", of);
-		bst_report("heap-underflow", msg, (void *)f.block, f.usable);
+		bst_report(BST_E_HEAP_UNDERFLOW, msg, (void *)f.block, f.usable);
 	} else {
 		say(msg, sizeof(msg), what, a - (f.block + f.usable), " past the end", of);
-		bst_report("heap-overflow", msg, (void *)f.block, f.usable);
+		bst_report(BST_E_HEAP_OVERFLOW, msg, (void *)f.block, f.usable);
 	}
 	return true;
 }
@@ -81,14 +81,14 @@ static bool describe_zone(uintptr_t a, const char *what)
 	if (!atomic_load_explicit(&z->active, memory_order_acquire)) {
 		say(msg, sizeof(msg), what, a & (BST_ZONE_SIZE - 1),
 		    " of an unused zone slot: a wild pointer", "");
-		bst_report("wild-access", msg, (void *)a, 0);
+		bst_report(BST_E_WILD_ACCESS, msg, (void *)a, 0);
 		return true;
 	}
 	uintptr_t off = a - z->user;
 	if (z->cls == 0 && off < BST_ZONE_USER) {
 		uintptr_t q = z->user + (uintptr_t)bst_chunk_index(z, off) * z->size;
 		say(msg, sizeof(msg), what, a - q, " of a malloc(0) block", "");
-		bst_report("zero-size-access", msg, (void *)q, 0);
+		bst_report(BST_E_ZERO_SIZE_ACCESS, msg, (void *)q, 0);
 		return true;
 	}
 	/* Past the window (or on the guard page after the zone): an overflow
@@ -99,7 +99,7 @@ static bool describe_zone(uintptr_t a, const char *what)
 	if (a < end)
 		return false;
 	say(msg, sizeof(msg), what, a - end, " past the used part of a zone", "");
-	bst_report("heap-overflow", msg, (void *)end, z->size);
+	bst_report(BST_E_HEAP_OVERFLOW, msg, (void *)end, z->size);
 	return true;
 }
 

@@ -400,9 +400,10 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags);
  * allocation still in the quarantine is a double free (fatal). */
 bool bst_large_free(void *p, unsigned kind);
 /* True, with *info filled in, if p is a live large allocation. A freed one
- * still in the quarantine is reported (use after free) when freed_is_fatal,
- * else it is simply not live. */
-bool bst_large_info(const void *p, bst_large_info_t *info, bool freed_is_fatal);
+ * still in the quarantine is reported when freed_use names the call
+ * ("realloc": a double free; anything else: a use after free), else it
+ * is simply not live. */
+bool bst_large_info(const void *p, bst_large_info_t *info, const char *freed_use);
 /* What a faulting address in a large or sampled block's mapping (guard
  * pages included) is, for the fault handler: the block, its size, whether
  * freed, and where the address lies against it. Takes no lock it cannot
@@ -514,8 +515,16 @@ void bst_stats_init(void);
 struct bastion_stats_class;
 void bst_stats_zone(const bst_zone_t *z, struct bastion_stats_class *c);
 
+/* The kind words of report lines, one per bug (errors.def). */
+enum bst_error {
+#define BST_ERROR(id, name, meaning, look) BST_E_##id,
+#include "errors.def"
+#undef BST_ERROR
+};
+extern const char *const bst_error_names[];
+
 /* ---- report.c ---- */
-void bst_fatal(const char *kind, const char *detail, const void *ptr,
+void bst_fatal(enum bst_error kind, const char *detail, const void *ptr,
                size_t size_class) BST_NORETURN BST_COLD;
 /* Appends s (or v in decimal) to buf at pos, never past cap; returns the
  * new position. For lines built without stdio. */
@@ -525,7 +534,7 @@ void bst_copy_init(void);
 void bst_wipe(void *p, size_t n);
 /* Prints the one report line without ending the process (the fault
  * handler re-raises the fault itself). Async-signal-safe. */
-void bst_report(const char *kind, const char *detail, const void *ptr, size_t size_class);
+void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t size_class);
 /* fault.c: the SIGSEGV/SIGBUS handler that names bastion's faults. */
 void bst_fault_init(void);
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);
@@ -534,7 +543,7 @@ size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v);
 void bst_warn(const char *kind, const char *msg, const char *detail) BST_COLD;
 /* A detected problem: fatal, unless recoverable and verify_abort is 0, in
  * which case it is reported and counted. Returns 1. */
-size_t bst_problem(bool recoverable, const char *kind, const char *detail, const void *ptr,
+size_t bst_problem(bool recoverable, enum bst_error kind, const char *detail, const void *ptr,
                    size_t size_class);
 
 /* ---- init.c ---- */

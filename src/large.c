@@ -112,11 +112,11 @@ __attribute__((always_inline)) static inline bool canary_ok(const large_rec_t *r
 static void check_canary(const large_rec_t *r, unsigned kind)
 {
 	if (bst_unlikely(!canary_ok(r)))
-		bst_fatal("canary-corrupted", "large allocation overflowed its requested size",
+		bst_fatal(BST_E_CANARY_CORRUPTED, "large allocation overflowed its requested size",
 		          (void *)r->key, 0);
 	if (r->kind != kind)
-		bst_fatal("alloc-dealloc-mismatch", "large block released by the wrong function",
-		          (void *)r->key, 0);
+		bst_fatal(BST_E_ALLOC_DEALLOC_MISMATCH,
+		          "large block released by the wrong function", (void *)r->key, 0);
 }
 
 static void write_canary(const large_rec_t *r)
@@ -466,7 +466,7 @@ bool bst_large_free(void *p, unsigned kind)
 	}
 	if (rp->freed) {
 		bst_unlock(&s->lock);
-		bst_fatal("double-free", "large allocation is already free", p, 0);
+		bst_fatal(BST_E_DOUBLE_FREE, "large allocation is already free", p, 0);
 	}
 	check_canary(rp, kind);
 	rp->freed = 1;
@@ -482,7 +482,7 @@ bool bst_large_free(void *p, unsigned kind)
 	return true;
 }
 
-bool bst_large_info(const void *p, bst_large_info_t *info, bool freed_is_fatal)
+bool bst_large_info(const void *p, bst_large_info_t *info, const char *freed_use)
 {
 	shard_t *s = shard_of((uintptr_t)p);
 	bst_lock(&s->lock);
@@ -494,8 +494,14 @@ bool bst_large_info(const void *p, bst_large_info_t *info, bool freed_is_fatal)
 		info->flags = r->flags;
 	}
 	bst_unlock(&s->lock);
-	if (freed && freed_is_fatal)
-		bst_fatal("use-after-free", "large allocation was freed", p, 0);
+	/* realloc frees the block it is given: of a freed one, that is a
+	 * double free, as for a zone chunk. */
+	if (freed && freed_use)
+		bst_fatal(strcmp(freed_use, "realloc") == 0 ? BST_E_DOUBLE_FREE
+		                                            : BST_E_USE_AFTER_FREE,
+		          strcmp(freed_use, "realloc") == 0 ? "realloc of a freed large allocation"
+		                                            : "large allocation was freed",
+		          p, 0);
 	return r != NULL && !freed;
 }
 
@@ -512,7 +518,7 @@ BST_RACY_READS size_t bst_large_verify(void)
 			if (r->key > TOMBSTONE && !r->freed && !canary_ok(r)) {
 				bst_unlock(&s->lock);
 				problems +=
-				    bst_problem(true, "canary-corrupted",
+				    bst_problem(true, BST_E_CANARY_CORRUPTED,
 				                "large allocation overflowed its requested size",
 				                (void *)r->key, 0);
 				bst_lock(&s->lock);
@@ -585,8 +591,9 @@ void *bst_large_realloc(void *p, size_t size)
 	if (!rp || rp->freed) {
 		bst_unlock(&s->lock);
 		if (rp)
-			bst_fatal("double-free", "realloc of a freed large allocation", p, 0);
-		bst_fatal("invalid-free", "realloc of a pointer bastion did not allocate", p, 0);
+			bst_fatal(BST_E_DOUBLE_FREE, "realloc of a freed large allocation", p, 0);
+		bst_fatal(BST_E_INVALID_FREE, "realloc of a pointer bastion did not allocate", p,
+		          0);
 	}
 	check_canary(rp, BST_KIND_MALLOC);
 	/* The block keeps its offset in its first page: the pages move, the
@@ -653,7 +660,8 @@ void *bst_large_realloc(void *p, size_t size)
 	r.map_size = span;
 	write_canary(&r);
 	if (!record(&r))
-		bst_fatal("out-of-metadata", "cannot record a moved large allocation", moved, 0);
+		bst_fatal(BST_E_OUT_OF_METADATA, "cannot record a moved large allocation", moved,
+		          0);
 	return moved;
 }
 

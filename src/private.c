@@ -85,12 +85,12 @@ static struct bastion_zone *lock_zone(bastion_zone_t *h)
 	uintptr_t off = (uintptr_t)h - bst_g.pzones;
 	if (!bst_ready() || bst_g.pzones == 0 || off % BST_PAGE != 0 ||
 	    off / BST_PAGE >= atomic_load_explicit(&ncommitted, memory_order_acquire))
-		bst_fatal("invalid-zone", "handle was not made by bastion_zone_create", h, 0);
+		bst_fatal(BST_E_INVALID_ZONE, "handle was not made by bastion_zone_create", h, 0);
 	struct bastion_zone *pz = h;
 	bst_lock(&pz->lock);
 	if (atomic_load_explicit(&pz->magic, memory_order_relaxed) != magic_of(pz)) {
 		bst_unlock(&pz->lock);
-		bst_fatal("invalid-zone", "zone was destroyed (or the handle is forged)", h, 0);
+		bst_fatal(BST_E_INVALID_ZONE, "zone was destroyed (or the handle is forged)", h, 0);
 	}
 	return pz;
 }
@@ -244,14 +244,15 @@ BST_NORETURN BST_COLD static void mismatch(struct bastion_zone *pz, const void *
 {
 	bst_unlock(&pz->lock);
 	if (z && z->pzone)
-		bst_fatal("zone-mismatch", "bastion_zone_free of an object of another private zone",
-		          p, z->size);
+		bst_fatal(BST_E_ZONE_MISMATCH,
+		          "bastion_zone_free of an object of another private zone", p, z->size);
 	if (z)
-		bst_fatal("zone-mismatch", "bastion_zone_free of a malloc'd block", p, z->size);
+		bst_fatal(BST_E_ZONE_MISMATCH, "bastion_zone_free of a malloc'd block", p, z->size);
 	if (bst_in_zone_region(p))
-		bst_fatal("invalid-free",
+		bst_fatal(BST_E_INVALID_FREE,
 		          "pointer into a destroyed private zone or an unused zone slot", p, 0);
-	bst_fatal("zone-mismatch", "bastion_zone_free of a pointer no private zone holds", p, 0);
+	bst_fatal(BST_E_ZONE_MISMATCH, "bastion_zone_free of a pointer no private zone holds", p,
+	          0);
 }
 
 BST_EXPORT void bastion_zone_free(bastion_zone_t *h, void *p)
@@ -266,7 +267,7 @@ BST_EXPORT void bastion_zone_free(bastion_zone_t *h, void *p)
 		mismatch(pz, p, z);
 	if (pz->protected_) {
 		bst_unlock(&pz->lock);
-		bst_fatal("zone-protected", "bastion_zone_free while the zone is protected", p,
+		bst_fatal(BST_E_ZONE_PROTECTED, "bastion_zone_free while the zone is protected", p,
 		          z->size);
 	}
 	bst_chunk_free(z, p); /* fatal for a double or invalid free */

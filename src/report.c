@@ -10,6 +10,12 @@
 
 #include "internal.h"
 
+const char *const bst_error_names[] = {
+#define BST_ERROR(id, name, meaning, look) name,
+#include "errors.def"
+#undef BST_ERROR
+};
+
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s)
 {
 	while (*s && pos < cap)
@@ -54,12 +60,12 @@ static void write_line(const char *line, size_t n)
 	}
 }
 
-static size_t format(char *line, size_t cap, const char *kind, const char *detail, const void *ptr,
-                     size_t size_class)
+static size_t format(char *line, size_t cap, enum bst_error kind, const char *detail,
+                     const void *ptr, size_t size_class)
 {
 	size_t n = 0;
 	n = bst_append(line, n, cap, "bastion: ");
-	n = bst_append(line, n, cap, kind);
+	n = bst_append(line, n, cap, bst_error_names[kind]);
 	n = bst_append(line, n, cap, ": ");
 	n = bst_append(line, n, cap, detail);
 	n = bst_append(line, n, cap, " ptr=");
@@ -84,7 +90,7 @@ void bst_warn(const char *kind, const char *msg, const char *detail)
 	write_line(line, n);
 }
 
-size_t bst_problem(bool recoverable, const char *kind, const char *detail, const void *ptr,
+size_t bst_problem(bool recoverable, enum bst_error kind, const char *detail, const void *ptr,
                    size_t size_class)
 {
 	if (!recoverable || bst_g.opt.verify_abort)
@@ -94,13 +100,13 @@ size_t bst_problem(bool recoverable, const char *kind, const char *detail, const
 	return 1;
 }
 
-void bst_report(const char *kind, const char *detail, const void *ptr, size_t size_class)
+void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t size_class)
 {
 	char line[256];
 	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
 }
 
-void bst_fatal(const char *kind, const char *detail, const void *ptr, size_t size_class)
+void bst_fatal(enum bst_error kind, const char *detail, const void *ptr, size_t size_class)
 {
 	char line[256];
 	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));

@@ -106,8 +106,8 @@ static void test_zone_lookup(void)
 	void *big = bastion_malloc(1 << 20);
 	CHECK(bst_zone_of(big) == NULL);
 	bst_large_info_t info;
-	CHECK(bst_large_info(big, &info, true) && info.usable >= 1 << 20);
-	CHECK(!bst_large_info(&local, &info, true));
+	CHECK(bst_large_info(big, &info, "test") && info.usable >= 1 << 20);
+	CHECK(!bst_large_info(&local, &info, "test"));
 	bastion_free(big);
 	bastion_free(p);
 }

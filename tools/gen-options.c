@@ -5,6 +5,8 @@
  *
  *   gen-options --markdown   the table in docs/usage.md
  *   gen-options --roff       the .TP list in man/bastion.3
+ *   gen-options --errors-markdown, --errors-roff
+ *                            the report kinds (src/errors.def), the same two ways
  *
  * A build-time host tool, never installed. tools/update-options-doc puts
  * its output between the marker lines of both files; the options_doc test
@@ -31,6 +33,15 @@ static const struct {
 #undef BST_OPTION
 };
 #define NOPT (sizeof(opts) / sizeof(opts[0]))
+
+static const struct {
+	const char *name, *meaning, *look;
+} errs[] = {
+#define BST_ERROR(id, name, meaning, look) {name, meaning, look},
+#include "errors.def"
+#undef BST_ERROR
+};
+#define NERR (sizeof(errs) / sizeof(errs[0]))
 
 /* Options are looked up by name in the printers below. */
 static bool is_size(const char *name)
@@ -165,14 +176,46 @@ static void roff(void)
 	}
 }
 
+static void errors_markdown(void)
+{
+	puts("| kind | meaning | what to look for |");
+	puts("|---|---|---|");
+	for (size_t i = 0; i < NERR; i++) {
+		printf("| `%s` | ", errs[i].name);
+		print_md_text(errs[i].meaning);
+		fputs(" | ", stdout);
+		print_md_text(errs[i].look);
+		puts(" |");
+	}
+}
+
+static void errors_roff(void)
+{
+	for (size_t i = 0; i < NERR; i++) {
+		fputs(".TP\n.B ", stdout);
+		for (const char *c = errs[i].name; *c; c++)
+			fputs(*c == '-' ? "\\-" : (char[]){*c, 0}, stdout);
+		putchar('\n');
+		print_roff_text(errs[i].meaning);
+		fputs(".br\nLook for: ", stdout);
+		print_roff_text(errs[i].look);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--markdown") == 0)
 		markdown();
 	else if (argc == 2 && strcmp(argv[1], "--roff") == 0)
 		roff();
+	else if (argc == 2 && strcmp(argv[1], "--errors-markdown") == 0)
+		errors_markdown();
+	else if (argc == 2 && strcmp(argv[1], "--errors-roff") == 0)
+		errors_roff();
 	else {
-		fprintf(stderr, "usage: %s --markdown | --roff\n", argv[0]);
+		fprintf(stderr,
+		        "usage: %s --markdown | --roff | --errors-markdown | --errors-roff\n",
+		        argv[0]);
 		return 2;
 	}
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
