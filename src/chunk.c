@@ -30,8 +30,43 @@ void bst_chunk_bad_offset(const bst_zone_t *z, const void *p)
 	bst_fatal(BST_E_INVALID_FREE, "pointer is not the start of a chunk", p, z->size);
 }
 
+/* "<what> of <n> bytes: byte <k> changed", k the first byte of the slack
+ * pattern (canary ck) of live chunk p that does not read as written, for
+ * the report line. */
+static const char *slack_detail(char *buf, size_t cap, const char *what, const bst_zone_t *z,
+                                const void *p, size_t n, uint64_t ck)
+{
+	uint64_t mask, v = bst_slack_expect(n, ck, &mask), w;
+	__builtin_memcpy(&w, (const char *)p + (n & ~(size_t)7), 8);
+	uint64_t d = (w ^ v) & mask;
+	size_t k = (n & ~(size_t)7) + (d ? (size_t)__builtin_ctzll(d) / 8 : (n & 7));
+	size_t at = 0;
+	(void)z;
+	at = bst_append(buf, at, cap - 1, what);
+	at = bst_append(buf, at, cap - 1, " of ");
+	at = bst_append_dec(buf, at, cap - 1, n);
+	at = bst_append(buf, at, cap - 1, " bytes: byte ");
+	at = bst_append_dec(buf, at, cap - 1, k);
+	at = bst_append(buf, at, cap - 1, " changed");
+	buf[at] = 0;
+	return buf;
+}
+
+/* "<what> (the canary at byte <S - 8> changed)". */
+static const char *tail_detail(char *buf, size_t cap, const char *what, const bst_zone_t *z)
+{
+	size_t at = 0;
+	at = bst_append(buf, at, cap - 1, what);
+	at = bst_append(buf, at, cap - 1, ": the canary at byte ");
+	at = bst_append_dec(buf, at, cap - 1, z->size - BST_CANARY_SIZE);
+	at = bst_append(buf, at, cap - 1, " changed");
+	buf[at] = 0;
+	return buf;
+}
+
 void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uint64_t c)
 {
+	char msg[160];
 	/* Another thread freed the chunk between our state read and this
 	 * canary read: a double free that lost the race by a hair. */
 	if (c == bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED))
@@ -44,10 +79,13 @@ void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uin
 		uint32_t slack = bst_tail_slack(z, (uintptr_t)p, k, c);
 		if (slack == UINT32_MAX)
 			continue;
-		if (!bst_slack_ok(z, p, z->size - BST_CANARY_SIZE - slack,
-		                  bst_canary_kind(z, (uintptr_t)p, k)))
+		size_t n = z->size - BST_CANARY_SIZE - slack;
+		uint64_t ck = bst_canary_kind(z, (uintptr_t)p, k);
+		if (!bst_slack_ok(z, p, n, ck))
 			bst_fatal(BST_E_CANARY_CORRUPTED,
-			          "chunk overflowed past its requested size", p, z->size);
+			          slack_detail(msg, sizeof(msg),
+			                       "chunk overflowed past its request", z, p, n, ck),
+			          p, z->size);
 		if (c != bst_live_tail(z, (uintptr_t)p, kind, slack))
 			bst_fatal(BST_E_ALLOC_DEALLOC_MISMATCH,
 			          k == BST_KIND_MALLOC
@@ -55,7 +93,9 @@ void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uin
 			              : "operator new block released by the wrong function",
 			          p, z->size);
 	}
-	bst_fatal(BST_E_CANARY_CORRUPTED, "chunk overflowed past its usable size", p, z->size);
+	bst_fatal(BST_E_CANARY_CORRUPTED,
+	          tail_detail(msg, sizeof(msg), "chunk overflowed past its usable size", z), p,
+	          z->size);
 }
 
 void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p)
@@ -258,11 +298,16 @@ BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z, bool never)
 		bool ok = slack != UINT32_MAX &&
 		          bst_slack_ok(z, (const void *)q, z->size - BST_CANARY_SIZE - slack, ck);
 		atomic_thread_fence(memory_order_acquire);
+		char msg[160];
 		if (!ok && bst_state_get(z, j) == BST_STATE_USED && tail_of(z, q) == t)
 			problems += bst_problem(
 			    true, BST_E_CANARY_CORRUPTED,
-			    slack == UINT32_MAX ? "live chunk overflowed past its usable size"
-			                        : "live chunk overflowed past its requested size",
+			    slack == UINT32_MAX
+			        ? tail_detail(msg, sizeof(msg),
+			                      "live chunk overflowed past its usable size", z)
+			        : slack_detail(
+			              msg, sizeof(msg), "live chunk overflowed past its request", z,
+			              (const void *)q, z->size - BST_CANARY_SIZE - slack, ck),
 			    (void *)q, z->size);
 	}
 	return problems;

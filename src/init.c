@@ -111,6 +111,7 @@ bool bst_ensure_init(void)
 		pthread_atfork(bst_tcache_atfork_prepare, bst_tcache_atfork_parent,
 		               bst_tcache_atfork_child);
 		bst_stats_init(); /* atexit may allocate too */
+		bst_backtrace_init();
 #if BASTION_OVERRIDE_MALLOC
 		/* The process's allocator names its guard-page faults; the
 		 * prefixed library leaves the signals to its host (sanitizers,

@@ -535,6 +535,8 @@ void bst_wipe(void *p, size_t n);
 /* Prints the one report line without ending the process (the fault
  * handler re-raises the fault itself). Async-signal-safe. */
 void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t size_class);
+/* Loads what the backtrace option needs, while the heap is sound. */
+void bst_backtrace_init(void);
 /* fault.c: the SIGSEGV/SIGBUS handler that names bastion's faults. */
 void bst_fault_init(void);
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);

@@ -109,11 +109,44 @@ __attribute__((always_inline)) static inline bool canary_ok(const large_rec_t *r
 /* Checks r against the kind it is released as: slack patterns first (an
  * overflow or underflow), then the kind the record keeps (a mismatched
  * deallocation). */
+/* The report of a broken slack pattern: which side, and the first changed
+ * byte counted from the block's start (after it) or back from it (before
+ * it). Cold: reads byte by byte. */
+BST_NORETURN BST_COLD static void report_slack(const large_rec_t *r)
+{
+	uintptr_t a;
+	size_t len;
+	data_of(r, &a, &len);
+	uint64_t v = pattern_of(r->key);
+	uintptr_t t = r->key + r->usable, end = a + len;
+	char msg[160];
+	size_t at = 0, cap = sizeof(msg) - 1;
+	for (uintptr_t b = t; b < end; b++) {
+		unsigned char want = b == t + 1 ? 0 : (unsigned char)(v >> 8 * (b & 7));
+		if (*(const unsigned char *)b == want)
+			continue;
+		at = bst_append(msg, at, cap, "large allocation overflowed its request of ");
+		at = bst_append_dec(msg, at, cap, r->usable);
+		at = bst_append(msg, at, cap, " bytes: byte ");
+		at = bst_append_dec(msg, at, cap, b - r->key);
+		at = bst_append(msg, at, cap, " changed");
+		msg[at] = 0;
+		bst_fatal(BST_E_CANARY_CORRUPTED, msg, (void *)r->key, r->usable);
+	}
+	uintptr_t b = r->key;
+	while (b > a && *(const unsigned char *)(b - 1) == (unsigned char)(v >> 8 * ((b - 1) & 7)))
+		b--;
+	at = bst_append(msg, at, cap, "large allocation underflowed its start: byte ");
+	at = bst_append_dec(msg, at, cap, r->key - (b - 1));
+	at = bst_append(msg, at, cap, " before it changed");
+	msg[at] = 0;
+	bst_fatal(BST_E_CANARY_CORRUPTED, msg, (void *)r->key, r->usable);
+}
+
 static void check_canary(const large_rec_t *r, unsigned kind)
 {
 	if (bst_unlikely(!canary_ok(r)))
-		bst_fatal(BST_E_CANARY_CORRUPTED, "large allocation overflowed its requested size",
-		          (void *)r->key, 0);
+		report_slack(r);
 	if (r->kind != kind)
 		bst_fatal(BST_E_ALLOC_DEALLOC_MISMATCH,
 		          "large block released by the wrong function", (void *)r->key, 0);

@@ -4,6 +4,7 @@
  *   bastion: <kind>: <detail> ptr=0x... size-class=N
  * Tests match the kind word.
  */
+#include <execinfo.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -90,6 +91,8 @@ void bst_warn(const char *kind, const char *msg, const char *detail)
 	write_line(line, n);
 }
 
+static void stack_after(void);
+
 size_t bst_problem(bool recoverable, enum bst_error kind, const char *detail, const void *ptr,
                    size_t size_class)
 {
@@ -97,6 +100,7 @@ size_t bst_problem(bool recoverable, enum bst_error kind, const char *detail, co
 		bst_fatal(kind, detail, ptr, size_class);
 	char line[256];
 	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
+	stack_after();
 	return 1;
 }
 
@@ -106,9 +110,30 @@ void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t
 	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
 }
 
+/* Option backtrace: the call stack after the line, by backtrace_symbols_fd
+ * (no malloc; its first use loads libgcc_s, which bst_backtrace_init does
+ * at start-up, while the heap is sound). */
+static void stack_after(void)
+{
+	if (!bst_g.opt.backtrace)
+		return;
+	void *frames[64];
+	int n = backtrace(frames, 64);
+	backtrace_symbols_fd(frames, n, STDERR_FILENO);
+}
+
+void bst_backtrace_init(void)
+{
+	if (!bst_g.opt.backtrace)
+		return;
+	void *frames[2];
+	backtrace(frames, 2);
+}
+
 void bst_fatal(enum bst_error kind, const char *detail, const void *ptr, size_t size_class)
 {
 	char line[256];
 	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
+	stack_after();
 	abort();
 }

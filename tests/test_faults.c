@@ -1,5 +1,6 @@
 /*
- * Faults that name themselves (src/fault.c): a fault on one of bastion's
+ * Faults that name themselves (src/fault.c), and the backtrace option's
+ * stack after a report line. A fault on one of bastion's
  * guard pages or inaccessible blocks prints one "bastion: <kind>:" line
  * and the process still dies of the original signal; any other fault
  * prints nothing of bastion's; fault_reports=0 prints nothing. Each case
@@ -109,12 +110,21 @@ static void c_null(void)
 	p[8] = 1;
 }
 
+static void c_double_free(void)
+{
+	void *p = (void *)(uintptr_t)hide(malloc(32));
+	free(p);
+	free((void *)(uintptr_t)hide(p));
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
-    {"large_end", c_large_end}, {"large_before", c_large_before}, {"large_freed", c_large_freed},
-    {"zero", c_zero},           {"zone_far", c_zone_far},         {"null", c_null},
+    {"large_end", c_large_end},     {"large_before", c_large_before},
+    {"large_freed", c_large_freed}, {"zero", c_zero},
+    {"zone_far", c_zone_far},       {"null", c_null},
+    {"double_free", c_double_free},
 };
 
 int main(int argc, char **argv)
@@ -137,5 +147,9 @@ int main(int argc, char **argv)
 	expect("zone_far", c_zone_far, o, SIGSEGV, "bastion: heap-overflow: write at byte ");
 	expect("null", c_null, o, SIGSEGV, NULL);
 	expect("large_end", c_large_end, "sample_rate=0,fault_reports=0", SIGSEGV, NULL);
+	/* Option backtrace: the report line, then the stack, with free in it. */
+	expect("double_free", c_double_free, "sample_rate=0,backtrace=1", SIGABRT,
+	       "bastion: double-free: chunk is already free");
+	expect("double_free", c_double_free, "sample_rate=0,backtrace=1", SIGABRT, "(free+0x");
 	CHECK_DONE();
 }

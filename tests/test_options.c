@@ -435,8 +435,8 @@ static void test_verify(const char *expect)
 	unsigned long p0 = 0, p1 = 0;
 	CHECK(sscanf(c.out, "%lx %lx", &p0, &p1) == 2 && p0 && p1);
 	const char *fmt =
-	    "bastion: canary-corrupted: live chunk overflowed past its requested size "
-	    "ptr=%#lx size-class=112\n";
+	    "bastion: canary-corrupted: live chunk overflowed past its request of 100 bytes: "
+	    "byte 100 changed ptr=%#lx size-class=112\n";
 	char line0[256], line1[256], want[512];
 	snprintf(line0, sizeof(line0), fmt, p0);
 	snprintf(line1, sizeof(line1), fmt, p1);
@@ -536,8 +536,8 @@ static void test_startup(void)
 	snprintf(err, sizeof(err), "%s%s", help_text(),
 	         "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n");
 	test_startup_case("help,wipe=0,help", err, "kept\n");
-	/* The table matches options.def: thirteen options, the first and last. */
-	CHECK(NOPT == 13);
+	/* The table matches options.def: fourteen options, the first and last. */
+	CHECK(NOPT == 14);
 	CHECK(strncmp(help_text(), "bastion: options: help: quarantine_slots=256  ", 45) == 0);
 	CHECK(strstr(help_text(), "help: quarantine_bytes=1m ") != NULL);
 	CHECK(strstr(help_text(), "help: shared_quarantine_bytes=8m  bytes each") != NULL);
