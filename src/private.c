@@ -294,8 +294,6 @@ BST_EXPORT void bastion_zone_destroy(bastion_zone_t *h)
 	bst_os_purge(pz, BST_PAGE);
 }
 
-/* Sets the protection of every slot of pz; on a failure, puts back the
- * slots already changed. */
 /* The accessible part of slot zone z: its window (the rest stays
  * inaccessible whatever the zone's protection). */
 static size_t window_bytes(const bst_zone_t *z)
@@ -304,6 +302,8 @@ static size_t window_bytes(const bst_zone_t *z)
 	                                atomic_load_explicit(&z->frontier, memory_order_relaxed));
 }
 
+/* Sets the protection of every slot of pz (their windows); on a failure,
+ * puts back the slots already changed. */
 static int set_protection(struct bastion_zone *pz, unsigned access, unsigned undo)
 {
 	for (uint32_t i = pz->head; i; i = slot(i)->next) {
