@@ -177,6 +177,20 @@ void bst_chunk_make_canary(bst_zone_t *z, uint32_t i)
 	                          memory_order_release);
 }
 
+/* A purge moves a freed chunk whose pages it gave back to "never used",
+ * whose hand-out checks only the tail (reading a truly new chunk would
+ * fault its pages in). Here the pages were just populated again, so the
+ * whole chunk is read: a write after the purge landed on a fresh page. */
+void bst_chunk_check_purged(const bst_zone_t *z, uint32_t i)
+{
+	if (z->cls == 0 || bst_state_get(z, i) != BST_STATE_NEVER)
+		return;
+	const void *q = (const void *)(z->user + (uintptr_t)i * z->size);
+	if (bst_unlikely(!bst_words_are(q, z->size, 0)))
+		bst_fatal(BST_E_WRITE_AFTER_FREE,
+		          "chunk was written to after its pages were given back", q, z->size);
+}
+
 /* One atomic AND per state word: frees and hand-outs of other chunks of
  * the word may run meanwhile. */
 void bst_chunk_states_to_never(bst_zone_t *z, uint32_t a, uint32_t b)

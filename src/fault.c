@@ -98,7 +98,10 @@ static bool describe_zone(uintptr_t a, const char *what)
 	uintptr_t end = z->user + bst_zone_committed_bytes(z->size, frontier);
 	if (a < end)
 		return false;
-	say(msg, sizeof(msg), what, a - end, " past the used part of a zone", "");
+	say(msg, sizeof(msg), what, a - end,
+	    " past the used part of a zone (an overflow, or a pointer to a freed chunk whose "
+	    "pages were given back)",
+	    "");
 	bst_report(BST_E_HEAP_OVERFLOW, msg, (void *)end, z->size);
 	return true;
 }

@@ -326,7 +326,7 @@ static void note_purged(bst_zone_t *z, uint32_t lo, uint32_t hi)
  * be faulted one by one soon (11.6 us each on a VM; 0.8 us per page
  * populated). The whole run at once was measured too: it gave 7 MiB of a
  * python run's 66 MiB back to pages nobody touched. Zone lock held. */
-BST_NOINLINE static void repopulate(bst_zone_t *z, uint32_t i)
+BST_NOINLINE static bool repopulate(bst_zone_t *z, uint32_t i)
 {
 	uint32_t p0 = (uint32_t)(((size_t)i * z->size) >> 12);
 	uint32_t p1 = (uint32_t)(((size_t)(i + 1) * z->size - 1) >> 12);
@@ -364,8 +364,9 @@ BST_NOINLINE static void repopulate(bst_zone_t *z, uint32_t i)
 			else
 				z->purged_lo[r] = (uint16_t)b;
 		}
-		return;
+		return true;
 	}
+	return false;
 }
 
 static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
@@ -378,8 +379,8 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
 	for (; n < want && na; na--) {
 		uint32_t i = pick_random(z, rng);
-		if (bst_unlikely(z->npurged != 0))
-			repopulate(z, i);
+		if (bst_unlikely(z->npurged != 0) && repopulate(z, i))
+			bst_chunk_check_purged(z, i);
 		out[n++] = (void *)(z->user + (uintptr_t)i * z->size);
 	}
 	atomic_store_explicit(&z->navail, na, memory_order_relaxed);
@@ -662,15 +663,17 @@ static bool purge_worthwhile(const bst_zone_t *z)
 
 /* An empty zone gives its pages back and starts again with a small
  * window. Zone lock held. Nothing in the zone is live or claimed, so every
- * state goes back to "never used": the memory now reads as zero, which is
- * what a never-used chunk holds. Canary chunks are placed afresh as the
- * window grows again. */
+ * state goes back to "never used". The pages also become inaccessible
+ * again, as past any window: a write through a dangling pointer into the
+ * emptied zone faults instead of landing on a fresh page that a never-used
+ * chunk's hand-out (which checks only its tail) would not read. Canary
+ * chunks are placed afresh as the window grows again. */
 static void purge_zone(bst_zone_t *z)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	check_before_purge(z, 0, frontier);
 	bst_chunk_states_to_never(z, 0, frontier);
-	bst_os_purge((void *)z->user, page_round((size_t)frontier * z->size));
+	bst_os_decommit((void *)z->user, bst_zone_committed_bytes(z->size, frontier));
 	uint32_t nwords = (frontier + 63) >> 6;
 	memset(z->avail, 0, (size_t)nwords * 8);
 	memset(z->summary, 0, ((size_t)nwords + 63) / 64 * 8);
