@@ -114,12 +114,12 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
 	return bst_chunk_hand_out_kind(b->slot[--b->count], n, cls, kind, zeroed);
 }
 
-static inline void free_small(bst_zone_t *z, void *p, unsigned kind)
+static inline void free_small(bst_zone_t *z, void *p, unsigned kind, size_t want)
 {
 	/* Private zone objects never enter the heap's quarantine or bins. */
 	if (bst_unlikely(z->pzone != 0))
 		private_object(z, p, "free() of an object of a private zone");
-	bst_chunk_free_kind(z, p, kind);
+	bst_chunk_free_kind(z, p, kind, want);
 	bst_tcache_t *tc = bst_tc;
 	if (bst_likely(tc != NULL))
 		bst_quarantine_push(tc, p, z->cls, z->size);
@@ -220,16 +220,17 @@ void bst_dealloc(void *ptr, unsigned kind, bool sized, size_t align, size_t size
 				cls = (int)bst_size_to_class(size);
 			else
 				cls = bst_class_for_aligned(size, align);
-			/* The class first (it checks the alignment too), then the
-			 * exact size: bounds are byte-exact, so the chunk knows
-			 * the size it was allocated for. */
-			if (cls != (int)z->cls || check_live(z, ptr, kind) != size) {
+			/* The class here (it checks the alignment too); the exact
+			 * size in the free's own check of the chunk: bounds are
+			 * byte-exact, so the chunk knows the size it was allocated
+			 * for. */
+			if (cls != (int)z->cls) {
 				check_live(z, ptr, kind); /* a dead pointer is reported as such */
 				bst_fatal(BST_E_SIZE_MISMATCH,
 				          "sized free does not match the allocation", ptr, z->size);
 			}
 		}
-		free_small(z, ptr, kind);
+		free_small(z, ptr, kind, sized ? size : SIZE_MAX);
 		return;
 	}
 	bst_large_info_t info;
@@ -268,7 +269,7 @@ BST_EXPORT void bastion_free(void *ptr)
 		return;
 	bst_zone_t *z = bst_zone_of(ptr);
 	if (bst_likely(z != NULL))
-		free_small(z, ptr, BST_KIND_MALLOC);
+		free_small(z, ptr, BST_KIND_MALLOC, SIZE_MAX);
 	else
 		free_other(ptr, BST_KIND_MALLOC);
 }

@@ -103,6 +103,11 @@ void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p)
 	bst_fatal(BST_E_WRITE_AFTER_FREE, "freed chunk was written to before reuse", p, z->size);
 }
 
+void bst_chunk_bad_size(const bst_zone_t *z, const void *p)
+{
+	bst_fatal(BST_E_SIZE_MISMATCH, "sized free does not match the allocation", p, z->size);
+}
+
 void bst_chunk_bad_never(const bst_zone_t *z, const void *p)
 {
 	bst_fatal(BST_E_CANARY_CORRUPTED, "never-used chunk was overwritten", p, z->size);
@@ -146,7 +151,7 @@ void *bst_chunk_hand_out(void *p, size_t n, bool *zeroed)
 
 void bst_chunk_free(bst_zone_t *z, void *p)
 {
-	bst_chunk_free_kind(z, p, BST_KIND_MALLOC);
+	bst_chunk_free_kind(z, p, BST_KIND_MALLOC, SIZE_MAX);
 }
 
 /* ---- transitions under the zone lock ---- */
@@ -273,8 +278,11 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 		     t == canary_chunk_word(z, q);
 	}
 	/* The state may have changed while we looked (a chunk handed out or
-	 * freed by another thread): only a stable state is a finding. */
-	if (ok || bst_state_get(z, j) != st)
+	 * freed by another thread): only a stable state is a finding. A
+	 * hand-out writes the new tail before anything in the body, so a body
+	 * that changed under us shows as a changed tail. */
+	atomic_thread_fence(memory_order_acquire);
+	if (ok || bst_state_get(z, j) != st || tail_of(z, q) != t)
 		return 0;
 	return bst_problem(true,
 	                   st == BST_STATE_FREED && t == freed_canary(z, q)

@@ -41,6 +41,7 @@ BST_NORETURN BST_COLD void bst_chunk_bad_canary(const bst_zone_t *z, const void 
                                                 uint64_t c);
 BST_NORETURN BST_COLD void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p);
 BST_NORETURN BST_COLD void bst_chunk_bad_never(const bst_zone_t *z, const void *p);
+BST_NORETURN BST_COLD void bst_chunk_bad_size(const bst_zone_t *z, const void *p);
 BST_NORETURN BST_COLD void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p, unsigned old);
 /* Faults in the first page and the canary's page of never-used chunk p
  * (size bytes) about to be handed out. */
@@ -316,26 +317,33 @@ static inline void *bst_chunk_hand_out_kind(void *p, size_t n, unsigned cls, uns
 			if (bst_unlikely(bst_tail_load(slot) != 0))
 				bst_chunk_bad_never(z, p);
 		}
+		/* The new tail before the pattern: a checker that sees the
+		 * pattern in the body then sees the tail changed too, and
+		 * leaves a hand-out under way alone (bst_chunk_check_idle). */
 		uint64_t ck = bst_canary_kind(z, (uintptr_t)p, kind);
-		bst_slack_fill(z, p, n, ck);
 		bst_tail_store(slot,
 		               ck ^ ((uint64_t)(z->size - BST_CANARY_SIZE - n) << BST_SLACK_SHIFT));
+		atomic_thread_fence(memory_order_release);
+		bst_slack_fill(z, p, n, ck);
 	}
 	bst_state_claim(z, i, (uintptr_t)p, st);
 	return p;
 }
 
 /* The checks and the state change of a free, then the wipe and the
- * neighbour checks: everything but the quarantine. */
-static inline void bst_chunk_free_kind(bst_zone_t *z, void *p, unsigned kind)
+ * neighbour checks: everything but the quarantine. want is the size a
+ * sized free gives, SIZE_MAX for the others. */
+static inline void bst_chunk_free_kind(bst_zone_t *z, void *p, unsigned kind, size_t want)
 {
 	uint32_t i = bst_chunk_of(z, p);
 	unsigned shift = (i & 31) * 2;
 	unsigned st = bst_state_get(z, i);
 	if (bst_unlikely(st != BST_STATE_USED))
 		bst_chunk_bad_state(z, p, st);
-	if (bst_likely(z->cls != 0))
-		bst_chunk_check_canary(z, p, kind);
+	/* A sized free (want != SIZE_MAX) must name the size allocated. */
+	size_t n = bst_chunk_check_canary(z, p, kind);
+	if (bst_unlikely(want != SIZE_MAX && n != want))
+		bst_chunk_bad_size(z, p);
 	/* The state change is the authority: one fetch_sub moves 10 to 01, and
 	 * of two threads freeing one chunk only one sees 10. The other is
 	 * reported, and the process ends before anyone sees what the wrong

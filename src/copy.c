@@ -338,7 +338,9 @@ BST_COPY_EXPORT char *__strncat_chk(char *d, const char *s, size_t n, size_t dl)
 static int checked_format(char *d, size_t max, int flag, size_t dl, const char *fn, const char *fmt,
                           va_list ap)
 {
-	size_t room = in_zones(d) ? zone_room((uintptr_t)d, fn, 1) : SIZE_MAX;
+	/* snprintf(end, 0, ...) writes nothing: buf + n at a full buffer is
+	 * the usual way to measure what would not fit. */
+	size_t room = in_zones(d) && max != 0 ? zone_room((uintptr_t)d, fn, 1) : SIZE_MAX;
 	if (room == SIZE_MAX) { /* not a block bastion judges: glibc as called */
 		if (flag < 0)
 			return max == SIZE_MAX ? vsprintf(d, fmt, ap) : vsnprintf(d, max, fmt, ap);

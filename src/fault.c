@@ -60,8 +60,12 @@ static bool describe_large(uintptr_t a, const char *what)
 	char msg[200];
 	const char *of = f.sampled ? " of a sampled block" : " of a large block";
 	if (f.freed) {
-		say(msg, sizeof(msg), what, a - f.block, " of the freed block", "");
+		bool before = a < f.block;
+		say(msg, sizeof(msg), what, before ? f.block - a : a - f.block,
+		    before ? " before the start of the freed block" : " of the freed block", "");
 		bst_report(BST_E_USE_AFTER_FREE, msg, (void *)f.block, f.usable);
+	} else if (a >= f.block && a < f.block + f.usable) {
+		return false; /* inside a live block: not a fault of bastion's making */
 	} else if (a < f.block) {
 		say(msg, sizeof(msg), what, f.block - a, " before the start", of);
 		bst_report(BST_E_HEAP_UNDERFLOW, msg, (void *)f.block, f.usable);
@@ -117,7 +121,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 			describe_large(a, what);
 	}
 	const struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
-	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+	if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN && si->si_code <= 0) {
+		/* A sent signal the program chose to ignore: still ignored. */
+	} else if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
 		old->sa_sigaction(sig, si, uc);
 	} else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL &&
 	           old->sa_handler != SIG_IGN) {
