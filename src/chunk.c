@@ -27,7 +27,16 @@ void bst_chunk_bad_state(const bst_zone_t *z, const void *p, unsigned st)
 
 void bst_chunk_bad_offset(const bst_zone_t *z, const void *p)
 {
-	bst_fatal(BST_E_INVALID_FREE, "pointer is not the start of a chunk", p, z->size);
+	/* Which byte of which chunk: an interior pointer's offset is the
+	 * first clue to the bug (a member freed instead of its container). */
+	char msg[120];
+	size_t at = 0, cap = sizeof(msg) - 1;
+	uintptr_t off = (uintptr_t)p - z->user;
+	at = bst_append(msg, at, cap, "pointer is not the start of a chunk: it is byte ");
+	at = bst_append_dec(msg, at, cap, off - (uintptr_t)bst_chunk_index(z, off) * z->size);
+	at = bst_append(msg, at, cap, " of one");
+	msg[at] = 0;
+	bst_fatal(BST_E_INVALID_FREE, msg, p, z->size);
 }
 
 /* "<what> of <n> bytes: byte <k> changed", k the first byte of the slack
