@@ -95,6 +95,36 @@ __attribute__((unused)) static char *zone_chunk(size_t n)
 	return (char *)malloc(n);
 }
 
+/*
+ * n blocks of size bytes that are chunks of bastion's zones, into out:
+ * n + 16 are taken, and those alone in their 4 MiB slot (sampled onto a
+ * page of their own) are freed, as are any beyond n. Under other
+ * allocators blocks are contiguous enough to share slots. Returns how
+ * many it kept (n, or fewer if too many were sampled); exits 2 if malloc
+ * fails. Each block is filled with 'o'.
+ */
+__attribute__((unused)) static int zone_blocks(char **out, int n, size_t size)
+{
+	char *cand[256];
+	int k = 0, m = n + 16 < 256 ? n + 16 : 256;
+	for (int i = 0; i < m; i++) {
+		cand[i] = (char *)escape(malloc(size));
+		if (!cand[i])
+			exit(2);
+		memset(cand[i], 'o', size);
+	}
+	for (int i = 0; i < m; i++) {
+		int shared = 0;
+		for (int j = 0; j < m; j++)
+			shared += j != i && zone_slot(cand[j]) == zone_slot(cand[i]);
+		if (shared && k < n)
+			out[k++] = cand[i];
+		else
+			free(cand[i]);
+	}
+	return k;
+}
+
 /* Frees the blocks zone_chunk() kept: a program whose attack corrupts the
  * neighbours of its block calls it so that bastion checks them too. */
 __attribute__((unused)) static void free_extras(void)

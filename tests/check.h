@@ -18,6 +18,16 @@ static int check_failures;
 		}                                                                                  \
 	} while (0)
 
+/* CHECK with a printf-style context line when it fails. */
+#define CHECK_MSG(cond, ...)                                                                       \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "  context: " __VA_ARGS__);                                \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
+		CHECK(cond);                                                                       \
+	} while (0)
+
 #define CHECK_DONE()                                                                               \
 	do {                                                                                       \
 		if (check_failures) {                                                              \

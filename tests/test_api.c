@@ -68,14 +68,6 @@ void free_aligned_sized(void *ptr, size_t alignment, size_t size);
 #define NOINLINE __attribute__((noinline))
 
 /* CHECK with a printf-style context line when it fails. */
-#define CHECK_MSG(cond, ...)                                                                       \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "  context: " __VA_ARGS__);                                \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-		CHECK(cond);                                                                       \
-	} while (0)
 
 /* The largest request bastion serves from a size class (65536-byte chunk
  * minus its 8-byte canary); one more byte is a large allocation. */

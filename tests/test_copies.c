@@ -24,15 +24,6 @@
 
 #include "check.h"
 
-#define CHECK_MSG(cond, ...)                                                                       \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "  context: " __VA_ARGS__);                                \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-		CHECK(cond);                                                                       \
-	} while (0)
-
 int __sprintf_chk(char *, int, size_t, const char *, ...);
 void *__memcpy_chk(void *, const void *, size_t, size_t);
 char *__strcpy_chk(char *, const char *, size_t);

@@ -35,26 +35,10 @@ static void other_class_rounds(int n)
 
 int main(void)
 {
-	/* Zone chunks share 4 MiB slots; a block sampled onto a page of its
-	 * own sits alone in its slot: such blocks are left out (and freed). */
-	char *cand[BLOCKS + 16], *blocks[BLOCKS];
-	int nb = 0;
-	for (int i = 0; i < BLOCKS + 16; i++) {
-		cand[i] = escape(malloc(SIZE));
-		if (!cand[i])
-			return 2;
-		memset(cand[i], 'o', SIZE);
-	}
-	for (int i = 0; i < BLOCKS + 16; i++) {
-		int shared = 0;
-		for (int j = 0; j < BLOCKS + 16; j++)
-			shared += j != i && zone_slot(cand[j]) == zone_slot(cand[i]);
-		if (shared && nb < BLOCKS)
-			blocks[nb++] = cand[i];
-		else
-			free(cand[i]);
-	}
-	if (nb < BLOCKS)
+	/* Zone chunks only: a block sampled onto a page of its own is left
+	 * out (zone_blocks, attack.h). */
+	char *blocks[BLOCKS];
+	if (zone_blocks(blocks, BLOCKS, SIZE) < BLOCKS)
 		return 2;
 	char *dangling = escape(blocks[0]);
 	for (int i = 0; i < BLOCKS; i++)
