@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Hides a pointer from the optimiser: the compiler must assume it escapes
@@ -367,6 +368,25 @@ __attribute__((unused)) static void flush_round(size_t size, void (*check)(const
 		check(q);
 	free(q);
 	free(escape(malloc(FLUSH_BIG)));
+}
+
+/*
+ * After a class's blocks were freed: rounds of another class (FLUSH_BIG
+ * blocks, see flush_round) push them through the quarantines back to their
+ * zone, then twice a pause longer than bastion's 250 ms sweep interval and
+ * more rounds, so that a sweep runs and, the second time, finds the zone
+ * with no allocation since the first and gives back its free pages.
+ */
+__attribute__((unused)) static void purge_sweeps(int rounds)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass) {
+			struct timespec pause = {0, 300 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
+		for (int i = 0; i < rounds; i++)
+			free(escape(malloc(FLUSH_BIG)));
+	}
 }
 
 /*

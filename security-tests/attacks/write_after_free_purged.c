@@ -25,17 +25,9 @@
 #define _GNU_SOURCE
 #include "attack.h"
 
-#include <time.h>
-
 #define SIZE   30000
 #define BLOCKS 48 /* the victim and the others: a multiple of 16 */
 #define FLUSH  400
-
-static void other_class_rounds(int n)
-{
-	for (int i = 0; i < n; i++)
-		free(escape(malloc(FLUSH_BIG)));
-}
 
 int main(void)
 {
@@ -51,12 +43,7 @@ int main(void)
 	uint64_t field = 0x4141414141414141ull;
 	if (!try_store((volatile uint64_t *)(dangling + SIZE / 2), &field, 1))
 		attack_won("the freed zone chunk was not writable: the test went wrong");
-	other_class_rounds(FLUSH);
-	for (int sweep = 0; sweep < 2; sweep++) {
-		struct timespec pause = {0, 300 * 1000 * 1000};
-		nanosleep(&pause, NULL);
-		other_class_rounds(FLUSH);
-	}
+	purge_sweeps(FLUSH);
 	hold_zones(SIZE, SIZE + 8, NULL);
 	attack_won("a write into a freed chunk was never reported");
 }

@@ -21,17 +21,9 @@
 #define _GNU_SOURCE
 #include "attack.h"
 
-#include <time.h>
-
 #define SIZE   30000
 #define BLOCKS 48 /* the victim and the others: a multiple of 16 */
 #define FLUSH  400
-
-static void other_class_rounds(int n)
-{
-	for (int i = 0; i < n; i++)
-		free(escape(malloc(FLUSH_BIG)));
-}
 
 int main(void)
 {
@@ -43,12 +35,7 @@ int main(void)
 	char *dangling = escape(blocks[0]);
 	for (int i = 0; i < BLOCKS; i++)
 		free(blocks[i]);
-	other_class_rounds(FLUSH);
-	for (int sweep = 0; sweep < 2; sweep++) {
-		struct timespec pause = {0, 300 * 1000 * 1000};
-		nanosleep(&pause, NULL);
-		other_class_rounds(FLUSH);
-	}
+	purge_sweeps(FLUSH);
 	/* The bug: obj->field = x through the dangling pointer, after the
 	 * pages went back. */
 	*(volatile uint64_t *)(dangling + SIZE / 2) = 0x4141414141414141ull;
