@@ -262,7 +262,7 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 		return 0; /* its owner's business: not even its tail is read */
 	uintptr_t q = z->user + (uintptr_t)j * z->size;
 	uint64_t t = tail_of(z, q);
-	bool ok = true;
+	bool ok = true, purged = false;
 	if (st == BST_STATE_FREED) {
 		/* Wiped and tagged freed: then its contents must read as zero. A
 		 * live kind's canary means a free still wiping it or a hand-out
@@ -285,6 +285,13 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 		 * secret gives. */
 		ok = t == 0 || is_kind_canary(z, q, t) || t == freed_canary(z, q) ||
 		     t == canary_chunk_word(z, q);
+		/* On a page given back since the zone last emptied, it may be a
+		 * freed chunk a purge moved here: its body must read as zero
+		 * too. (Only callers that hold the zone lock ask for full.) */
+		if (ok && t == 0 && full && bst_zone_chunk_tainted(z, j)) {
+			purged = true;
+			ok = bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
+		}
 	}
 	/* The state may have changed while we looked (a chunk handed out or
 	 * freed by another thread): only a stable state is a finding. A
@@ -294,26 +301,33 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 	if (ok || bst_state_get(z, j) != st || tail_of(z, q) != t)
 		return 0;
 	return bst_problem(true,
-	                   st == BST_STATE_FREED && t == freed_canary(z, q)
+	                   (st == BST_STATE_FREED && t == freed_canary(z, q)) || purged
 	                       ? BST_E_WRITE_AFTER_FREE
 	                       : BST_E_CANARY_CORRUPTED,
 	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
 	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
-	                                            : "never-used chunk was overwritten",
+	                   : purged ? "chunk was written to after its pages were given back"
+	                            : "never-used chunk was overwritten",
 	                   (void *)q, z->size);
 }
 
 /* Live chunks' slack patterns are read while their owners may resize or
- * free them: racy reads on purpose, settled by the re-reads. */
+ * free them: racy reads on purpose, settled by the re-reads. The zone lock
+ * is held throughout, so the zone cannot empty and become inaccessible
+ * under the walk; hand-outs and frees go on meanwhile. Without never,
+ * never-used chunks are skipped (reading them would fault in pages nobody
+ * used) unless they lie on a page given back since the zone last emptied:
+ * those may be freed chunks a purge moved to "never used". */
 BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z, bool never)
 {
 	size_t problems = 0;
+	bst_lock(&z->lock);
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	for (uint32_t j = 0; j < frontier; j++) {
 		uintptr_t q = z->user + (uintptr_t)j * z->size;
 		unsigned st = bst_state_get(z, j);
 		if (st != BST_STATE_USED) {
-			if (never || st != BST_STATE_NEVER)
+			if (never || st != BST_STATE_NEVER || bst_zone_chunk_tainted(z, j))
 				problems += bst_chunk_check_idle(z, j, true);
 			continue;
 		}
@@ -341,5 +355,6 @@ BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z, bool never)
 			              (const void *)q, z->size - BST_CANARY_SIZE - slack, ck),
 			    (void *)q, z->size);
 	}
+	bst_unlock(&z->lock);
 	return problems;
 }

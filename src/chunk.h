@@ -54,10 +54,11 @@ size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool full);
 /* Makes available chunk i (taken out of avail by the caller) a canary
  * chunk: fills it, then publishes state 11. Zone lock held. */
 void bst_chunk_make_canary(bst_zone_t *z, uint32_t i);
-/* Chunk i of z, just picked, lay in a purged run (its pages now populated
- * again): if it is "never used" because a purge made it so, it must read
- * as zero in full, or something wrote to it through a dangling pointer
- * after its pages were given back. Zone lock held. */
+/* Chunk i of z, just picked, lies on a page given back since the zone
+ * last emptied (its pages now populated again): if it is "never used"
+ * because a purge made it so, it must read as zero in full, or something
+ * wrote to it through a dangling pointer after its pages were given back.
+ * Zone lock held. */
 void bst_chunk_check_purged(const bst_zone_t *z, uint32_t i);
 /* Moves chunks [a, b), none live or claimed, back to never used: their
  * memory has been purged or is about to read as zero. Zone lock held. */

@@ -65,6 +65,16 @@ _Static_assert(BST_MAX_CHUNKS * 2 / 8 <= BST_STATE_BYTES, "state bitmap slot too
 _Static_assert(BST_MAX_CHUNKS / 8 <= BST_AVAIL_BYTES, "avail bitmap slot too small");
 _Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_SUMMARY_BYTES, "summary slot too small");
 
+/* The summary page's second half holds two bitmaps of the user area's
+ * pages (zone.c): "purged" (given back and not faulted in since) and
+ * "tainted" (given back since the zone last emptied). */
+#define BST_ZONE_PAGES    ((uint32_t)(BST_ZONE_USER / BST_PAGE))
+#define BST_PAGEMAP_WORDS ((BST_ZONE_PAGES + 63) / 64)
+#define BST_PAGEMAP_OFF   (BST_SUMMARY_BYTES / 2)
+_Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_PAGEMAP_OFF &&
+                   BST_PAGEMAP_OFF + 2 * BST_PAGEMAP_WORDS * 8 <= BST_SUMMARY_BYTES,
+               "page bitmaps fit after the summary");
+
 /* ---- size_class.c ---- */
 extern const uint32_t bst_class_size[BST_NUM_CLASSES];
 
@@ -94,7 +104,6 @@ static inline size_t bst_class_usable(unsigned cls)
 int bst_class_for_aligned(size_t n, size_t align);
 
 /* ---- zone.c ---- */
-#define BST_PURGED_RUNS 6
 typedef struct bst_zone {
 	bst_lock_t lock; /* guards avail, summary, navail, frontier writes */
 	_Atomic uint8_t active;
@@ -114,11 +123,10 @@ typedef struct bst_zone {
 	uint64_t *avail;           /* 1 bit per chunk free for refill */
 	uint64_t *summary;         /* 1 bit per nonzero avail word */
 	uint64_t canary_secret;
-	/* Page runs [lo, hi) of the user area that purge_free_pages gave back
-	 * and no pick has landed in since (zone lock). A pick in one faults
-	 * the 64 KiB of the run around it back in with one call (zone.c). */
-	uint8_t npurged;
-	uint16_t purged_lo[BST_PURGED_RUNS], purged_hi[BST_PURGED_RUNS];
+	/* Pages set in the summary page's "purged" bitmap, and whether any is
+	 * set in its "tainted" one (zone lock; zone.c's note_purged). */
+	uint16_t npurged;
+	bool tainted;
 	uint32_t sweep_picks; /* chunks taken since the last idle sweep */
 	/* Chunks released since the last sweep that purged without a budget
 	 * (nonzero: a sweep may find something to give back). */
@@ -492,6 +500,10 @@ void bst_chunk_free(bst_zone_t *z, void *p);
  * it can check, live or not (never-used ones only with never: reading
  * them faults in pages nothing else touched); returns problems found. */
 size_t bst_zone_verify_one(bst_zone_t *z, bool never);
+/* Whether chunk i of z lies on a page given back since the zone last
+ * emptied (its zone lock held): if it is "never used" now, it may be a
+ * freed chunk whose pages went back. */
+bool bst_zone_chunk_tainted(const bst_zone_t *z, uint32_t i);
 
 /* ---- private.c ---- */
 /* Reserves the table of private zone records (address space only). */

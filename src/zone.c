@@ -289,84 +289,108 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	return wi * 64 + b;
 }
 
-/* Records purged pages [lo, hi) (page indices). A run it overlaps or
- * touches grows to cover both; when every slot is taken, the nearest run
- * does (populating pages that are still resident costs little). Zone lock
- * held. */
-static void note_purged(bst_zone_t *z, uint32_t lo, uint32_t hi)
+/* The zone's page bitmaps, in its summary page (internal.h):
+ *   purged   pages given back by purge_free_pages and not faulted in
+ *            since: a pick landing on one faults the purged pages of the
+ *            64 KiB block around it back in with one call per run;
+ *   tainted  pages given back since the zone last emptied. A purge moves
+ *            the freed chunks on them to "never used", whose hand-out
+ *            would check only the tail, so a never-used chunk on a tainted
+ *            page is read in full when picked (and by the exit check): a
+ *            write through a dangling pointer after the purge landed on a
+ *            fresh page.
+ * One bit per page rather than a list of runs: a list of six runs forgot
+ * the smaller piece when a pick split a run and no slot was free, and
+ * writes after free into chunks there went unseen. Zone lock held. */
+static uint64_t *pagemap(const bst_zone_t *z, unsigned which)
 {
-	uint32_t best = 0, best_gap = UINT32_MAX;
-	for (uint32_t r = 0; r < z->npurged; r++) {
-		uint32_t gap = lo > z->purged_hi[r]   ? lo - z->purged_hi[r]
-		               : z->purged_lo[r] > hi ? z->purged_lo[r] - hi
-		                                      : 0;
-		if (gap < best_gap) {
-			best = r;
-			best_gap = gap;
-		}
+	return (uint64_t *)((char *)z->summary + BST_PAGEMAP_OFF) + which * BST_PAGEMAP_WORDS;
+}
+#define PURGED  0u
+#define TAINTED 1u
+
+/* Sets (or clears) bits [lo, hi) of map; returns how many changed. */
+static uint32_t map_range(uint64_t *map, uint32_t lo, uint32_t hi, bool set)
+{
+	uint32_t changed = 0;
+	while (lo < hi) {
+		uint32_t w = lo >> 6, b = lo & 63, n = hi - lo < 64 - b ? hi - lo : 64 - b;
+		uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << b;
+		changed += (uint32_t)__builtin_popcountll(set ? mask & ~map[w] : mask & map[w]);
+		map[w] = set ? map[w] | mask : map[w] & ~mask;
+		lo += n;
 	}
-	if (best_gap != 0 && z->npurged < BST_PURGED_RUNS) {
-		z->purged_lo[z->npurged] = (uint16_t)lo;
-		z->purged_hi[z->npurged] = (uint16_t)hi;
-		z->npurged++;
-		return;
-	}
-	if (lo < z->purged_lo[best])
-		z->purged_lo[best] = (uint16_t)lo;
-	if (hi > z->purged_hi[best])
-		z->purged_hi[best] = (uint16_t)hi;
+	return changed;
 }
 
-/* Pages faulted back in at once when a pick lands in a purged run. */
+/* Index of the first bit at or after i in [i, end) of map equal to want,
+ * or end. */
+static uint32_t map_next(const uint64_t *map, uint32_t i, uint32_t end, bool want)
+{
+	while (i < end) {
+		uint64_t w = (want ? map[i >> 6] : ~map[i >> 6]) & (~0ull << (i & 63));
+		if (w) {
+			uint32_t j = (i & ~63u) + (uint32_t)__builtin_ctzll(w);
+			return j < end ? j : end;
+		}
+		i = (i & ~63u) + 64;
+	}
+	return end;
+}
+
+/* Records that pages [lo, hi) were given back. */
+static void note_purged(bst_zone_t *z, uint32_t lo, uint32_t hi)
+{
+	z->npurged = (uint16_t)(z->npurged + map_range(pagemap(z, PURGED), lo, hi, true));
+	map_range(pagemap(z, TAINTED), lo, hi, true);
+	z->tainted = true;
+}
+
+/* Forgets every purged and tainted page (the zone emptied and its pages
+ * became inaccessible, or it is new). */
+static void clear_pagemaps(bst_zone_t *z)
+{
+	memset(pagemap(z, PURGED), 0, 2 * BST_PAGEMAP_WORDS * sizeof(uint64_t));
+	z->npurged = 0;
+	z->tainted = false;
+}
+
+/* Pages faulted back in at once when a pick lands on a purged page. */
 #define REPOPULATE_PAGES 16u
 
-/* Chunk i was just picked: if it lies in a purged run, fault back in the
- * 64 KiB block of the run around it. Picks only land on available chunks,
- * and a purged run holds nothing else, so the block's other pages would
- * be faulted one by one soon (11.6 us each on a VM; 0.8 us per page
- * populated). The whole run at once was measured too: it gave 7 MiB of a
- * python run's 66 MiB back to pages nobody touched. Zone lock held. */
+/* Chunk i was just picked from a tainted zone: if a page of it is purged,
+ * fault back in the purged pages of the 64 KiB block around it. Picks only
+ * land on available chunks, and a purged page holds nothing else, so the
+ * block's other pages would be faulted one by one soon (11.6 us each on a
+ * VM; 0.8 us per page populated). The whole run at once was measured too:
+ * it gave 7 MiB of a python run's 66 MiB back to pages nobody touched.
+ * Returns whether the chunk lies on a tainted page. */
 BST_NOINLINE static bool repopulate(bst_zone_t *z, uint32_t i)
 {
 	uint32_t p0 = (uint32_t)(((size_t)i * z->size) >> 12);
-	uint32_t p1 = (uint32_t)(((size_t)(i + 1) * z->size - 1) >> 12);
-	for (uint32_t r = 0; r < z->npurged; r++) {
-		uint32_t lo = z->purged_lo[r], hi = z->purged_hi[r];
-		if (p1 < lo || p0 >= hi)
-			continue;
+	uint32_t p1 = (uint32_t)(((size_t)(i + 1) * z->size - 1) >> 12) + 1;
+	uint64_t *purged = pagemap(z, PURGED);
+	if (z->npurged != 0 && map_next(purged, p0, p1, true) < p1) {
 		uint32_t a = p0 & ~(REPOPULATE_PAGES - 1), b = a + REPOPULATE_PAGES;
-		if (p1 >= b)
-			b = p1 + 1; /* a chunk bigger than the block */
-		a = a < lo ? lo : a;
-		b = b > hi ? hi : b;
-		bst_os_populate((void *)(z->user + ((uintptr_t)a << 12)), (size_t)(b - a) << 12);
-		/* What is left of the run: [lo, a) and [b, hi). */
-		if (a == lo || b == hi) {
-			z->purged_lo[r] = (uint16_t)(a == lo ? b : lo);
-			z->purged_hi[r] = (uint16_t)(a == lo ? hi : a);
-			if (z->purged_lo[r] >= z->purged_hi[r]) {
-				z->npurged--;
-				z->purged_lo[r] = z->purged_lo[z->npurged];
-				z->purged_hi[r] = z->purged_hi[z->npurged];
-			}
-		} else if (z->npurged < BST_PURGED_RUNS) {
-			z->purged_hi[r] = (uint16_t)a;
-			z->purged_lo[z->npurged] = (uint16_t)b;
-			z->purged_hi[z->npurged] = (uint16_t)hi;
-			z->npurged++;
-		} else {
-			/* No slot for both pieces: keep the bigger. The other's
-			 * pages fault on demand, as they did before runs were
-			 * tracked; merging them back would make every later pick
-			 * in the block populate resident pages again. */
-			if (a - lo >= hi - b)
-				z->purged_hi[r] = (uint16_t)a;
-			else
-				z->purged_lo[r] = (uint16_t)b;
+		b = b < p1 ? p1 : b > BST_ZONE_PAGES ? BST_ZONE_PAGES : b;
+		for (uint32_t r = map_next(purged, a, b, true); r < b;) {
+			uint32_t e = map_next(purged, r, b, false);
+			bst_os_populate((void *)(z->user + ((uintptr_t)r << 12)), (size_t)(e - r)
+			                                                              << 12);
+			z->npurged = (uint16_t)(z->npurged - map_range(purged, r, e, false));
+			r = map_next(purged, e, b, true);
 		}
-		return true;
 	}
-	return false;
+	return map_next(pagemap(z, TAINTED), p0, p1, true) < p1;
+}
+
+bool bst_zone_chunk_tainted(const bst_zone_t *z, uint32_t i)
+{
+	if (!z->tainted)
+		return false;
+	uint32_t p0 = (uint32_t)(((size_t)i * z->size) >> 12);
+	uint32_t p1 = (uint32_t)(((size_t)(i + 1) * z->size - 1) >> 12) + 1;
+	return map_next(pagemap(z, TAINTED), p0, p1, true) < p1;
 }
 
 static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
@@ -379,7 +403,7 @@ static uint32_t take(bst_zone_t *z, void **out, uint32_t want, bst_rng_t *rng)
 	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
 	for (; n < want && na; na--) {
 		uint32_t i = pick_random(z, rng);
-		if (bst_unlikely(z->npurged != 0) && repopulate(z, i))
+		if (bst_unlikely(z->tainted) && repopulate(z, i))
 			bst_chunk_check_purged(z, i);
 		out[n++] = (void *)(z->user + (uintptr_t)i * z->size);
 	}
@@ -494,7 +518,7 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	z->sweep_released = 0;
 	z->sweep_ms = 0;
 	z->empty_ms = 0;
-	z->npurged = 0;
+	clear_pagemaps(z);
 	z->next = 0;
 	return z;
 }
@@ -640,13 +664,16 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
 /* Chunks [a, b) are idle and their pages are about to be given back, which
  * would erase any write into a freed chunk or a canary chunk before its
  * hand-out (or bastion_verify) could see it: check each of those in full
- * first. Never-used chunks read as zero either way and are not touched
- * (reading a purged page would fault it in again). Zone lock held. */
+ * first, and the never-used ones on tainted pages (freed chunks an earlier
+ * purge moved to "never used"; reading one whose page is still given back
+ * maps the zero page, and happens at most once a sweep). Other never-used
+ * chunks read as zero either way and are not touched. Zone lock held. */
 static void check_before_purge(const bst_zone_t *z, uint32_t a, uint32_t b)
 {
 	for (uint32_t j = a; j < b; j++) {
 		unsigned st = bst_state_get(z, j);
-		if (st == BST_STATE_FREED || st == BST_STATE_CANARY)
+		if (st == BST_STATE_FREED || st == BST_STATE_CANARY ||
+		    (st == BST_STATE_NEVER && bst_zone_chunk_tainted(z, j)))
 			bst_chunk_check_idle(z, j, true);
 	}
 }
@@ -681,23 +708,14 @@ static void purge_zone(bst_zone_t *z)
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	z->ncanary = 0;
 	z->sweep_picks = 0;
-	z->npurged = 0;
+	clear_pagemaps(z);
 }
 
 /* Index of the first chunk at or after i whose avail bit equals want, or
  * end. */
 static uint32_t next_avail(const bst_zone_t *z, uint32_t i, uint32_t end, bool want)
 {
-	while (i < end) {
-		uint64_t w = want ? z->avail[i >> 6] : ~z->avail[i >> 6];
-		w &= ~0ull << (i & 63);
-		if (w) {
-			uint32_t j = (i & ~63u) + (uint32_t)__builtin_ctzll(w);
-			return j < end ? j : end;
-		}
-		i = (i & ~63u) + 64;
-	}
-	return end;
+	return map_next(z->avail, i, end, want);
 }
 
 /* Runs of free pages shorter than this stay resident until the zone
