@@ -22,6 +22,7 @@
  */
 #undef _FORTIFY_SOURCE
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,8 @@ void bst_copy_init(void)
 	bst_g.libc.memcpy = lookup(libc, "memcpy", (void *)memcpy);
 	bst_g.libc.memmove = lookup(libc, "memmove", (void *)memmove);
 	bst_g.libc.memset = lookup(libc, "memset", (void *)memset);
+	bst_g.libc.sigaction = lookup(libc, "sigaction", (void *)sigaction);
+	bst_g.libc.signal = lookup(libc, "signal", (void *)signal);
 	if (libc)
 		dlclose(libc);
 }

@@ -10,22 +10,67 @@
  *
  * and then lets the fault happen as it would have: with the default
  * action restored it returns, the instruction faults again, and core
- * dumps, debuggers and fuzzers see the original crash. A handler the
- * program had installed before bastion started is called instead of the
- * default. Everything here is async-signal-safe: no allocation, no lock
- * it waits for, one write(2).
+ * dumps, debuggers and fuzzers see the original crash. The program's own
+ * handler, if it has one, is called instead of the default, with the mask
+ * and flags it asked for. Everything here is async-signal-safe: no
+ * allocation, no lock it waits for, one write(2).
  *
- * A program that installs its own SIGSEGV handler later replaces this one
- * (bastion does not intercept sigaction): its handler runs, as it would
- * without bastion. Option fault_reports=0 leaves the signals alone.
+ * The program's handler: the one installed before bastion started, or one
+ * it installs later. libbastion.so exports sigaction and signal
+ * (signals.c): for SIGSEGV and SIGBUS they record the program's handler
+ * here and report the one it would see without bastion, and this handler
+ * stays installed, so a crash handler (python's faulthandler, say) still
+ * runs, after bastion's line. Option fault_reports=0 leaves the signals
+ * alone.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
 
 #include "internal.h"
 
-static struct sigaction old_segv, old_bus;
+/* The handler the program believes installed, per signal (0: SIGSEGV, 1:
+ * SIGBUS), in two slots: a change writes the other slot under the lock,
+ * then switches cur, so the signal handler, which takes no lock, reads a
+ * whole one. */
+static struct sigaction prog[2][2];
+static _Atomic unsigned prog_cur[2];
+static bst_lock_t prog_lock;
+static _Atomic bool hooked; /* our handler is installed */
+
+static int sig_index(int sig)
+{
+	return sig == SIGSEGV ? 0 : sig == SIGBUS ? 1 : -1;
+}
+
+/* glibc's sigaction: in libbastion.so the name sigaction is signals.c's. */
+static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return bst_g.libc.sigaction ? bst_g.libc.sigaction(sig, act, old)
+	                            : sigaction(sig, act, old);
+}
+
+static void prog_set(int k, const struct sigaction *act)
+{
+	unsigned cur = atomic_load_explicit(&prog_cur[k], memory_order_relaxed);
+	prog[k][cur ^ 1] = *act;
+	atomic_store_explicit(&prog_cur[k], cur ^ 1, memory_order_release);
+}
+
+bool bst_fault_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int k = sig_index(sig);
+	if (k < 0 || !atomic_load_explicit(&hooked, memory_order_acquire))
+		return false;
+	bst_lock(&prog_lock);
+	if (old)
+		*old = prog[k][atomic_load_explicit(&prog_cur[k], memory_order_relaxed)];
+	if (act)
+		prog_set(k, act);
+	bst_unlock(&prog_lock);
+	return true;
+}
 
 static const char *access_word(void *uc)
 {
@@ -110,6 +155,36 @@ static bool describe_zone(uintptr_t a, const char *what)
 	return true;
 }
 
+/* Calls the program's handler h for this signal as the kernel would
+ * have: its mask blocked (and the signal too, unless SA_NODEFER), reset to
+ * the default first with SA_RESETHAND. */
+static void call_program(int k, const struct sigaction *h, int sig, siginfo_t *si, void *uc)
+{
+	if (h->sa_flags & SA_RESETHAND) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		prog_set(k, &dfl);
+	}
+	sigset_t mask = h->sa_mask, saved;
+	if (h->sa_flags & SA_NODEFER)
+		sigdelset(&mask, sig);
+	else
+		sigaddset(&mask, sig);
+	pthread_sigmask(SIG_BLOCK, &mask, &saved);
+	if (h->sa_flags & SA_NODEFER) {
+		sigset_t self;
+		sigemptyset(&self);
+		sigaddset(&self, sig);
+		pthread_sigmask(SIG_UNBLOCK, &self, NULL);
+	}
+	if (h->sa_flags & SA_SIGINFO)
+		h->sa_sigaction(sig, si, uc);
+	else
+		h->sa_handler(sig);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -120,21 +195,24 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		if (!describe_zone(a, what))
 			describe_large(a, what);
 	}
-	const struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
-	if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN && si->si_code <= 0) {
+	int k = sig_index(sig);
+	struct sigaction h = prog[k][atomic_load_explicit(&prog_cur[k], memory_order_acquire)];
+	bool ign = !(h.sa_flags & SA_SIGINFO) && h.sa_handler == SIG_IGN;
+	bool dfl = !(h.sa_flags & SA_SIGINFO) && h.sa_handler == SIG_DFL;
+	if (ign && si->si_code <= 0) {
 		/* A sent signal the program chose to ignore: still ignored. */
-	} else if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
-		old->sa_sigaction(sig, si, uc);
-	} else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL &&
-	           old->sa_handler != SIG_IGN) {
-		old->sa_handler(sig);
+	} else if (!ign && !dfl && h.sa_sigaction) {
+		call_program(k, &h, sig, si, uc);
 	} else {
 		/* The default action, for the fault that happens again when we
-		 * return (or, for a sent signal, when it is unblocked). */
-		struct sigaction dfl;
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		sigaction(sig, &dfl, NULL);
+		 * return (or, for a sent signal, when it is unblocked). An
+		 * ignored fault is not ignored by the kernel either. From here
+		 * on the program sees the default as installed, which it is. */
+		struct sigaction d;
+		memset(&d, 0, sizeof(d));
+		d.sa_handler = SIG_DFL;
+		atomic_store_explicit(&hooked, false, memory_order_release);
+		real_sigaction(sig, &d, NULL);
 		if (si->si_code <= 0)
 			raise(sig);
 	}
@@ -150,6 +228,7 @@ void bst_fault_init(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
+	real_sigaction(SIGSEGV, &sa, &prog[0][0]);
+	real_sigaction(SIGBUS, &sa, &prog[1][0]);
+	atomic_store_explicit(&hooked, true, memory_order_release);
 }

@@ -34,6 +34,8 @@
  * them; and they read bastion's own mappings, which AddressSanitizer does
  * not track, so its checks would only cost (they made verify most of the
  * fuzzers' time). */
+struct sigaction;
+
 #define BST_RACY_READS  __attribute__((no_sanitize("thread", "address")))
 #define BST_EXPORT      __attribute__((visibility("default")))
 
@@ -177,10 +179,12 @@ struct bst_globals {
 	uint64_t pzone_secret;    /* keys the private zone handles' magic */
 	bool secure;              /* privileged process: the environment is hostile */
 	struct bst_options opt;
-	struct { /* glibc's functions behind the checked copies (copy.c) */
+	struct { /* glibc's functions behind libbastion.so's own (copy.c) */
 		void *(*memcpy)(void *, const void *, size_t);
 		void *(*memmove)(void *, const void *, size_t);
 		void *(*memset)(void *, int, size_t);
+		int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+		void (*(*signal)(int, void (*)(int)))(int);
 	} libc;
 };
 union bst_globals_page {
@@ -551,6 +555,11 @@ void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t
 void bst_backtrace_init(void);
 /* fault.c: the SIGSEGV/SIGBUS handler that names bastion's faults. */
 void bst_fault_init(void);
+/* For signals.c's sigaction: while bastion's handler is installed, a
+ * change of SIGSEGV's or SIGBUS's handler is recorded as the program's
+ * (called after bastion's line) and *old gets the program's previous one.
+ * False for other signals, or when bastion's handler is not installed. */
+bool bst_fault_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);
 size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v);
 /* One non-fatal line: "bastion: <kind>: <msg> <detail>". */

@@ -117,14 +117,75 @@ static void c_double_free(void)
 	free((void *)(uintptr_t)hide(p));
 }
 
+/* The program's own SIGSEGV handler, installed after bastion started:
+ * it runs after bastion's line, once (SA_RESETHAND), then the fault
+ * happens again with the default action. */
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	static const char m[] = "program handler ran\n";
+	ssize_t w = write(STDERR_FILENO, m, sizeof(m) - 1);
+	(void)w;
+}
+
+static void c_late_handler(void)
+{
+	free(malloc(1)); /* bastion has started */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, NULL) != 0)
+		return;
+	hide(malloc(200000))[200000] = 1;
+}
+
+static void on_segv_plain(int sig)
+{
+	(void)sig;
+}
+
+/* What the program is told about SIGSEGV's handler is what it would be
+ * told without bastion: the default first, then its own. Ends in a fault
+ * with the default action, after "query ok" if every answer was right. */
+static void c_query(void)
+{
+	free(malloc(1));
+	struct sigaction old, sa;
+	bool ok = sigaction(SIGSEGV, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+	          old.sa_handler == SIG_DFL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_segv_plain;
+	sigemptyset(&sa.sa_mask);
+	ok = ok && sigaction(SIGSEGV, &sa, NULL) == 0;
+	ok = ok && sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == on_segv_plain;
+	ok = ok && signal(SIGSEGV, SIG_DFL) == on_segv_plain;
+	ok = ok && signal(SIGSEGV, SIG_DFL) == SIG_DFL;
+	/* Other signals are glibc's business. */
+	ok = ok && signal(SIGUSR1, on_segv_plain) == SIG_DFL &&
+	     signal(SIGUSR1, SIG_DFL) == on_segv_plain;
+	if (ok) {
+		static const char m[] = "query ok\n";
+		ssize_t w = write(STDERR_FILENO, m, sizeof(m) - 1);
+		(void)w;
+	}
+	hide(malloc(200000))[200000] = 1;
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
-    {"large_end", c_large_end},     {"large_before", c_large_before},
-    {"large_freed", c_large_freed}, {"zero", c_zero},
-    {"zone_far", c_zone_far},       {"null", c_null},
+    {"large_end", c_large_end},
+    {"large_before", c_large_before},
+    {"large_freed", c_large_freed},
+    {"zero", c_zero},
+    {"zone_far", c_zone_far},
+    {"null", c_null},
     {"double_free", c_double_free},
+    {"late_handler", c_late_handler},
+    {"query", c_query},
 };
 
 int main(int argc, char **argv)
@@ -147,6 +208,14 @@ int main(int argc, char **argv)
 	expect("zone_far", c_zone_far, o, SIGSEGV, "bastion: heap-overflow: write at byte ");
 	expect("null", c_null, o, SIGSEGV, NULL);
 	expect("large_end", c_large_end, "sample_rate=0,fault_reports=0", SIGSEGV, NULL);
+	/* A handler the program installs later runs after bastion's line. */
+	expect("late_handler", c_late_handler, o, SIGSEGV,
+	       "bastion: heap-overflow: write at byte 0 past the end of a large block");
+	expect("late_handler", c_late_handler, o, SIGSEGV, "program handler ran");
+	expect("late_handler", c_late_handler, "sample_rate=0,fault_reports=0", SIGSEGV,
+	       "program handler ran");
+	expect("query", c_query, o, SIGSEGV, "query ok");
+	expect("query", c_query, "sample_rate=0,fault_reports=0", SIGSEGV, "query ok");
 	/* Option backtrace: the report line, then the stack, with free in it. */
 	expect("double_free", c_double_free, "sample_rate=0,backtrace=1", SIGABRT,
 	       "bastion: double-free: chunk is already free");
