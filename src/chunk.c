@@ -107,9 +107,32 @@ void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uin
 	          z->size);
 }
 
+/* "<what>: byte <k> of <n> changed", k the first of the n bytes at p that
+ * is not zero (a write into memory that must read as zero). */
+BST_RACY_READS static const char *zero_detail(char *buf, size_t cap, const char *what,
+                                              const void *p, size_t n)
+{
+	size_t k = 0;
+	while (k < n && ((const volatile unsigned char *)p)[k] == 0)
+		k++;
+	size_t at = 0;
+	at = bst_append(buf, at, cap - 1, what);
+	at = bst_append(buf, at, cap - 1, ": byte ");
+	at = bst_append_dec(buf, at, cap - 1, k);
+	at = bst_append(buf, at, cap - 1, " of ");
+	at = bst_append_dec(buf, at, cap - 1, n);
+	at = bst_append(buf, at, cap - 1, " changed");
+	buf[at] = 0;
+	return buf;
+}
+
 void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p)
 {
-	bst_fatal(BST_E_WRITE_AFTER_FREE, "freed chunk was written to before reuse", p, z->size);
+	char msg[160];
+	bst_fatal(BST_E_WRITE_AFTER_FREE,
+	          zero_detail(msg, sizeof(msg), "freed chunk was written to before reuse", p,
+	                      z->size - BST_CANARY_SIZE),
+	          p, z->size);
 }
 
 void bst_chunk_bad_size(const bst_zone_t *z, const void *p)
@@ -200,9 +223,13 @@ void bst_chunk_check_purged(const bst_zone_t *z, uint32_t i)
 	if (z->cls == 0 || bst_state_get(z, i) != BST_STATE_NEVER)
 		return;
 	const void *q = (const void *)(z->user + (uintptr_t)i * z->size);
+	char msg[160];
 	if (bst_unlikely(!bst_words_are(q, z->size, 0)))
 		bst_fatal(BST_E_WRITE_AFTER_FREE,
-		          "chunk was written to after its pages were given back", q, z->size);
+		          zero_detail(msg, sizeof(msg),
+		                      "chunk was written to after its pages were given back", q,
+		                      z->size),
+		          q, z->size);
 }
 
 /* One atomic AND per state word: frees and hand-outs of other chunks of
@@ -300,15 +327,17 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 	atomic_thread_fence(memory_order_acquire);
 	if (ok || bst_state_get(z, j) != st || tail_of(z, q) != t)
 		return 0;
-	return bst_problem(true,
-	                   (st == BST_STATE_FREED && t == freed_canary(z, q)) || purged
-	                       ? BST_E_WRITE_AFTER_FREE
-	                       : BST_E_CANARY_CORRUPTED,
-	                   st == BST_STATE_FREED    ? "freed chunk was overwritten"
+	char msg[160];
+	bool wiped = st == BST_STATE_FREED && t == freed_canary(z, q);
+	const char *what = st == BST_STATE_FREED    ? "freed chunk was overwritten"
 	                   : st == BST_STATE_CANARY ? "canary chunk was overwritten"
 	                   : purged ? "chunk was written to after its pages were given back"
-	                            : "never-used chunk was overwritten",
-	                   (void *)q, z->size);
+	                            : "never-used chunk was overwritten";
+	if (wiped || purged)
+		what =
+		    zero_detail(msg, sizeof(msg), what, (const void *)q, z->size - BST_CANARY_SIZE);
+	return bst_problem(true, wiped || purged ? BST_E_WRITE_AFTER_FREE : BST_E_CANARY_CORRUPTED,
+	                   what, (void *)q, z->size);
 }
 
 /* Live chunks' slack patterns are read while their owners may resize or
