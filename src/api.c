@@ -97,16 +97,19 @@ static inline void *small_alloc(unsigned cls, size_t n, size_t align, unsigned k
 }
 
 /* A sampled allocation: its own page, ending right at a guard page, so an
- * overflow faults at once and, once freed, any access faults. */
+ * overflow faults at once and, once freed, any access faults. Requests
+ * above a page, up to sample_max_bytes, get a guarded mapping of their
+ * own (a large allocation) for the same effect. */
 BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, unsigned kind,
                                         bool *zeroed)
 {
 	bst_tcache_t *tc = bst_tc;
 	tc->sample_left = bst_sample_countdown(&tc->rng);
-	if (bst_g.opt.sample_rate && cls != 0 && n <= BST_PAGE && align <= BST_PAGE) {
-		void *p = bst_large_alloc(n, align, kind, BST_LARGE_SAMPLED);
+	if (bst_g.opt.sample_rate && cls != 0 && n <= bst_g.opt.sample_max_bytes) {
+		bool page = n <= BST_PAGE && align <= BST_PAGE;
+		void *p = bst_large_alloc(n, align, kind, page ? BST_LARGE_SAMPLED : 0);
 		if (p) {
-			*zeroed = true;
+			*zeroed = bst_g.opt.alloc_fill == 0;
 			return p;
 		}
 	}
@@ -200,7 +203,7 @@ void *bst_alloc(size_t size, size_t align, unsigned kind, bool *zeroed)
 			return small_alloc((unsigned)c, size, align, kind, zeroed);
 	}
 	void *p = large_alloc(size, align, kind);
-	*zeroed = p != NULL && !bst_boot_owns(p);
+	*zeroed = p != NULL && !bst_boot_owns(p) && bst_g.opt.alloc_fill == 0;
 	return p;
 }
 
@@ -322,6 +325,9 @@ BST_EXPORT void *bastion_realloc(void *ptr, size_t size)
 		old = info.usable;
 		if (size > BST_MAX_SMALL_REQ && !(info.flags & BST_LARGE_SAMPLED)) {
 			void *q = bst_large_realloc(ptr, size);
+			if (q && size > old && bst_g.opt.alloc_fill != 0)
+				bst_wipe((char *)q + old, (int)bst_g.opt.alloc_fill,
+				         size - old < BST_FILL_MAX ? size - old : BST_FILL_MAX);
 			if (q || size > BST_MAX_REQUEST)
 				return q;
 			/* mremap can fail where a fresh mapping works (the map count

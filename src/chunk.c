@@ -108,12 +108,12 @@ void bst_chunk_bad_canary(const bst_zone_t *z, const void *p, unsigned kind, uin
 }
 
 /* "<what>: byte <k> of <n> changed", k the first of the n bytes at p that
- * is not zero (a write into memory that must read as zero). */
-BST_RACY_READS static const char *zero_detail(char *buf, size_t cap, const char *what,
-                                              const void *p, size_t n)
+ * is not c (a write into memory that must read as c: the wipe, or zero). */
+BST_RACY_READS static const char *fill_detail(char *buf, size_t cap, const char *what,
+                                              const void *p, size_t n, unsigned c)
 {
 	size_t k = 0;
-	while (k < n && ((const volatile unsigned char *)p)[k] == 0)
+	while (k < n && ((const volatile unsigned char *)p)[k] == (unsigned char)c)
 		k++;
 	size_t at = 0;
 	at = bst_append(buf, at, cap - 1, what);
@@ -130,8 +130,8 @@ void bst_chunk_bad_wipe(const bst_zone_t *z, const void *p)
 {
 	char msg[160];
 	bst_fatal(BST_E_WRITE_AFTER_FREE,
-	          zero_detail(msg, sizeof(msg), "freed chunk was written to before reuse", p,
-	                      z->size - BST_CANARY_SIZE),
+	          fill_detail(msg, sizeof(msg), "freed chunk was written to before reuse", p,
+	                      z->size - BST_CANARY_SIZE, (unsigned)bst_g.opt.free_fill),
 	          p, z->size);
 }
 
@@ -147,9 +147,9 @@ void bst_chunk_bad_never(const bst_zone_t *z, const void *p)
 
 /* Without copy.c (the static and prefixed libraries, where memset is
  * glibc's own): a plain memset. libbastion.so's copy.c overrides it. */
-__attribute__((weak)) void bst_wipe(void *p, size_t n)
+__attribute__((weak)) void bst_wipe(void *p, int c, size_t n)
 {
-	memset(p, 0, n);
+	memset(p, c, n);
 }
 
 /* ---- hand-out ---- */
@@ -226,9 +226,9 @@ void bst_chunk_check_purged(const bst_zone_t *z, uint32_t i)
 	char msg[160];
 	if (bst_unlikely(!bst_words_are(q, z->size, 0)))
 		bst_fatal(BST_E_WRITE_AFTER_FREE,
-		          zero_detail(msg, sizeof(msg),
+		          fill_detail(msg, sizeof(msg),
 		                      "chunk was written to after its pages were given back", q,
-		                      z->size),
+		                      z->size, 0),
 		          q, z->size);
 }
 
@@ -298,7 +298,8 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 		 * forged without the zone secret. */
 		if (t == freed_canary(z, q))
 			ok = !full || !bst_g.opt.wipe ||
-			     bst_words_are((const void *)q, z->size - BST_CANARY_SIZE, 0);
+			     bst_words_are((const void *)q, z->size - BST_CANARY_SIZE,
+			                   bst_fill_word(bst_g.opt.free_fill));
 		else
 			ok = is_kind_canary(z, q, t);
 	} else if (st == BST_STATE_CANARY) {
@@ -335,7 +336,8 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 	                            : "never-used chunk was overwritten";
 	if (wiped || purged)
 		what =
-		    zero_detail(msg, sizeof(msg), what, (const void *)q, z->size - BST_CANARY_SIZE);
+		    fill_detail(msg, sizeof(msg), what, (const void *)q, z->size - BST_CANARY_SIZE,
+		                purged ? 0 : (unsigned)bst_g.opt.free_fill);
 	return bst_problem(true, wiped || purged ? BST_E_WRITE_AFTER_FREE : BST_E_CANARY_CORRUPTED,
 	                   what, (void *)q, z->size);
 }

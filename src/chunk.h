@@ -280,7 +280,7 @@ static inline void bst_chunk_resize(const bst_zone_t *z, void *p, size_t old, si
 	bst_tail_store(slot, bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
 	atomic_thread_fence(memory_order_release);
 	if (n > old)
-		bst_wipe((char *)p + old, n - old);
+		bst_wipe((char *)p + old, (int)bst_g.opt.alloc_fill, n - old);
 	bst_slack_fill(z, p, n, bst_canary_kind(z, (uintptr_t)p, BST_KIND_MALLOC));
 	atomic_store_explicit(
 	    (_Atomic uint64_t *)slot,
@@ -290,7 +290,8 @@ static inline void bst_chunk_resize(const bst_zone_t *z, void *p, size_t old, si
 
 /* Hands out claimed chunk p for n bytes: state to in use, the wipe of a
  * freed chunk checked (a never-used one must still have a zero tail),
- * slack pattern and tail written.
+ * slack pattern and tail written, the n bytes filled with alloc_fill when
+ * that option is set.
  * *zeroed says whether the usable bytes are known to be zero. */
 static inline void *bst_chunk_hand_out_kind(void *p, size_t n, unsigned cls, unsigned kind,
                                             bool *zeroed)
@@ -308,9 +309,11 @@ static inline void *bst_chunk_hand_out_kind(void *p, size_t n, unsigned cls, uns
 	if (bst_likely(cls != 0)) {
 		if (st == BST_STATE_FREED) {
 			if (bst_g.opt.wipe) {
-				if (bst_unlikely(!bst_words_are(p, z->size - BST_CANARY_SIZE, 0)))
+				if (bst_unlikely(
+				        !bst_words_are(p, z->size - BST_CANARY_SIZE,
+				                       bst_fill_word(bst_g.opt.free_fill))))
 					bst_chunk_bad_wipe(z, p);
-				*zeroed = true;
+				*zeroed = bst_g.opt.free_fill == 0;
 			}
 		} else if (st == BST_STATE_NEVER) {
 			if (z->size >= BST_PAGE)
@@ -326,6 +329,10 @@ static inline void *bst_chunk_hand_out_kind(void *p, size_t n, unsigned cls, uns
 		               ck ^ ((uint64_t)(z->size - BST_CANARY_SIZE - n) << BST_SLACK_SHIFT));
 		atomic_thread_fence(memory_order_release);
 		bst_slack_fill(z, p, n, ck);
+		if (bst_unlikely(bst_g.opt.alloc_fill != 0)) {
+			bst_wipe(p, (int)bst_g.opt.alloc_fill, n);
+			*zeroed = false;
+		}
 	}
 	bst_state_claim(z, i, (uintptr_t)p, st);
 	return p;
@@ -363,7 +370,7 @@ static inline void bst_chunk_free_kind(bst_zone_t *z, void *p, unsigned kind, si
 	 * the quarantine, and through it other threads, only after this. */
 	if (bst_likely(z->cls != 0)) {
 		if (bst_g.opt.wipe)
-			bst_wipe(p, z->size - BST_CANARY_SIZE);
+			bst_wipe(p, (int)bst_g.opt.free_fill, z->size - BST_CANARY_SIZE);
 		bst_tail_store(bst_chunk_canary_slot(z, p),
 		               bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));
 		if (bst_g.opt.neighbour_checks)

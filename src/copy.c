@@ -99,9 +99,9 @@ static void *real_memset(void *d, int c, size_t n)
 	return f ? f(d, c, n) : loop_set(d, c, n);
 }
 
-void bst_wipe(void *p, size_t n)
+void bst_wipe(void *p, int c, size_t n)
 {
-	real_memset(p, 0, n);
+	real_memset(p, c, n);
 }
 
 /* ---- the check ---- */

@@ -544,10 +544,21 @@ void bst_fatal(enum bst_error kind, const char *detail, const void *ptr,
                size_t size_class) BST_NORETURN BST_COLD;
 /* Appends s (or v in decimal) to buf at pos, never past cap; returns the
  * new position. For lines built without stdio. */
+/* Option alloc_fill fills at most this much of a new large block: every
+ * page of a huge one would fault in what the program may never touch
+ * (AddressSanitizer fills the first 4 KiB). */
+#define BST_FILL_MAX ((size_t)1 << 20)
+
+/* The 8-byte word of byte c repeated: what a freed chunk's body holds
+ * after the wipe (option free_fill, zero by default). */
+static inline uint64_t bst_fill_word(unsigned c)
+{
+	return (uint64_t)(c & 0xff) * 0x0101010101010101ull;
+}
 /* copy.c (libbastion.so only; weak stand-ins elsewhere): looks up glibc's
  * copy functions, and wipes freed memory without the checks. */
 void bst_copy_init(void);
-void bst_wipe(void *p, size_t n);
+void bst_wipe(void *p, int c, size_t n);
 /* Prints the one report line without ending the process (the fault
  * handler re-raises the fault itself). Async-signal-safe. */
 void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t size_class);

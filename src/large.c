@@ -167,6 +167,15 @@ static void write_canary(const large_rec_t *r)
 		*(char *)(t + 1) = 0;
 }
 
+/* Option alloc_fill: the new block's bytes, so that reads of memory never
+ * written show (at most the first BST_FILL_MAX). */
+static void fill_new(const large_rec_t *r)
+{
+	if (bst_g.opt.alloc_fill != 0)
+		bst_wipe((void *)r->key, (int)bst_g.opt.alloc_fill,
+		         r->usable < BST_FILL_MAX ? r->usable : BST_FILL_MAX);
+}
+
 /* Where a block of size bytes aligned to align starts in data pages
  * [a, end): as late as the alignment allows. */
 static uintptr_t block_start(uintptr_t end, size_t size, size_t align)
@@ -383,6 +392,7 @@ static void *sample_alloc(size_t size, size_t align, unsigned kind)
 	uintptr_t key = block_start(page + BST_PAGE, size, align);
 	large_rec_t r = {key, size, page, BST_PAGE, (uint8_t)kind, BST_LARGE_SAMPLED, 0};
 	write_canary(&r);
+	fill_new(&r);
 	if (record(&r))
 		return (void *)key;
 	bst_os_decommit((void *)page, BST_PAGE);
@@ -417,6 +427,7 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		populate_head((void *)d, data);
 	bst_os_name((void *)d, data, "bastion large");
 	write_canary(&r);
+	fill_new(&r);
 	if (record(&r))
 		return (void *)r.key;
 fail:

@@ -3,7 +3,9 @@
  * allocating, from the table in options.def. Unknown names and bad values
  * print one line and are ignored; values that weaken a protection are
  * accepted and announced once, so nobody runs weakened by accident. The
- * item "help" prints the table (one line per option) and parsing goes on.
+ * item "help" prints the table (one line per option and per profile) and
+ * parsing goes on. "profile=<name>" applies a named set of settings
+ * (options.def) before every other item.
  *
  * In a privileged process (secure: AT_SECURE, see init.c) the string comes
  * from whoever started the program, who may be the attacker: there a value
@@ -32,6 +34,22 @@ static const struct {
 #undef BST_OPTION
 };
 #define NOPT (sizeof(table) / sizeof(table[0]))
+
+static const struct {
+	const char *name, *settings, *doc;
+} profiles[] = {
+#define BST_PROFILE(name, settings, doc) {#name, settings, doc},
+#include "options.def"
+#undef BST_PROFILE
+};
+#define NPROFILE (sizeof(profiles) / sizeof(profiles[0]))
+
+/* A profile's help line ("profile=<name>  <doc>: <settings>") must fit
+ * bst_warn's 255 bytes too. */
+#define BST_PROFILE(name, settings, doc)                                                           \
+	_Static_assert(sizeof(#name) + sizeof(settings) + sizeof(doc) <= 200, #name ": too long");
+#include "options.def"
+#undef BST_PROFILE
 
 /* A help line, "bastion: options: help: " and the padded name=default
  * before the doc, must fit bst_warn's 255 bytes. */
@@ -142,11 +160,24 @@ static void print_help(void)
 		line[n] = 0;
 		bst_warn("options", "help:", line);
 	}
+	for (size_t i = 0; i < NPROFILE; i++) {
+		size_t n = bst_append(line, 0, sizeof(line) - 1, "profile=");
+		n = bst_append(line, n, sizeof(line) - 1, profiles[i].name);
+		while (n < width + 2)
+			line[n++] = ' ';
+		n = bst_append(line, n, sizeof(line) - 1, profiles[i].doc);
+		n = bst_append(line, n, sizeof(line) - 1, ": ");
+		n = bst_append(line, n, sizeof(line) - 1, profiles[i].settings);
+		line[n] = 0;
+		bst_warn("options", "help:", line);
+	}
 }
 
-void bst_options_parse(struct bst_options *o, const char *s, bool secure)
+/* The items of s, one by one. Profile items are applied by the caller
+ * before the others (profiles), and skipped here. */
+static void parse_items(struct bst_options *o, const char *s, bool secure, bool profiles_only,
+                        bool *helped)
 {
-	bool helped = false; /* "help,help" prints the table once */
 	while (s && *s) {
 		const char *end = strchr(s, ',');
 		size_t len = end ? (size_t)(end - s) : strlen(s);
@@ -164,12 +195,23 @@ void bst_options_parse(struct bst_options *o, const char *s, bool secure)
 		for (size_t i = 0; i < ilen; i++)
 			item[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 		item[ilen] = 0;
-		if (len == 0) {
-			/* empty item: ignore */
+		bool is_profile = nlen == 7 && memcmp(s, "profile", 7) == 0;
+		if (profiles_only != is_profile || len == 0) {
+			/* the other pass's item, or an empty one */
+		} else if (is_profile) {
+			size_t p = NPROFILE;
+			for (size_t i = 0; eq && i < NPROFILE; i++)
+				if (strlen(profiles[i].name) == len - nlen - 1 &&
+				    memcmp(profiles[i].name, eq + 1, len - nlen - 1) == 0)
+					p = i;
+			if (p == NPROFILE)
+				bst_warn("options", "bad value ignored:", item);
+			else
+				parse_items(o, profiles[p].settings, secure, false, helped);
 		} else if (len == 4 && memcmp(s, "help", 4) == 0) {
-			if (!helped)
+			if (!*helped)
 				print_help();
-			helped = true;
+			*helped = true;
 		} else if (idx == NOPT) {
 			bst_warn("options", "unknown option ignored:", item);
 		} else if (!eq || !parse_value(eq + 1, len - nlen - 1, &v) || v < table[idx].min ||
@@ -180,4 +222,13 @@ void bst_options_parse(struct bst_options *o, const char *s, bool secure)
 		}
 		s = end ? end + 1 : NULL;
 	}
+}
+
+void bst_options_parse(struct bst_options *o, const char *s, bool secure)
+{
+	bool helped = false; /* "help,help" prints the table once */
+	/* Profiles first, wherever they stand: then each of their options
+	 * can be set one by one (profile=fuzz,alloc_fill=0). */
+	parse_items(o, s, secure, true, &helped);
+	parse_items(o, s, secure, false, &helped);
 }

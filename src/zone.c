@@ -736,6 +736,23 @@ static bool any_freed(const bst_zone_t *z, uint32_t a, uint32_t b)
 	return false;
 }
 
+/* With a non-zero free_fill, the chunks at the edges of purged pages
+ * [lo, hi) would read as neither their wipe nor zero: chunk j0, now never
+ * used, keeps the fill before lo (it must read as zero in full), and the
+ * chunk that starts below hi but ends after it, still freed, reads zero
+ * in the purged part (its wipe check expects the fill). Zone lock held. */
+static void refill_edges(const bst_zone_t *z, uint32_t j0, uint32_t j1, uint32_t b, uintptr_t lo,
+                         uintptr_t hi)
+{
+	uintptr_t s0 = z->user + (uintptr_t)j0 * z->size;
+	if (j0 < j1 && s0 < lo)
+		bst_wipe((void *)s0, 0, lo - s0);
+	uintptr_t s1 = z->user + (uintptr_t)j1 * z->size;
+	if (j1 < b && s1 < hi && bst_state_get(z, j1) == BST_STATE_FREED)
+		bst_wipe((void *)(s1 > lo ? s1 : lo), (int)bst_g.opt.free_fill,
+		         hi - (s1 > lo ? s1 : lo));
+}
+
 /* Gives back the whole pages covered by long runs of available chunks
  * holding freed ones, up to about budget bytes, so a zone that was busy
  * once does not keep its peak footprint for ever (a thread's bin keeps a
@@ -760,10 +777,14 @@ static void purge_free_pages(bst_zone_t *z, size_t budget)
 			uintptr_t off_hi = hi - z->user + BST_CANARY_SIZE;
 			uint32_t j0 = (uint32_t)((off_lo + z->size - 1) / z->size) - 1;
 			uint32_t j1 = (uint32_t)((off_hi + z->size - 1) / z->size) - 1;
-			bst_chunk_states_to_never(z, j0 < a ? a : j0, j1 > b ? b : j1);
+			j0 = j0 < a ? a : j0;
+			j1 = j1 > b ? b : j1;
+			bst_chunk_states_to_never(z, j0, j1);
 			bst_os_purge((void *)lo, hi - lo);
 			note_purged(z, (uint32_t)((lo - z->user) >> 12),
 			            (uint32_t)((hi - z->user) >> 12));
+			if (bst_g.opt.free_fill != 0)
+				refill_edges(z, j0, j1, b, lo, hi);
 		}
 		a = next_avail(z, b, frontier, true);
 	}

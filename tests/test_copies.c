@@ -18,11 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 
 int __sprintf_chk(char *, int, size_t, const char *, ...);
 void *__memcpy_chk(void *, const void *, size_t, size_t);
@@ -87,32 +86,10 @@ static void test_results(void)
 
 static void expect_report(const char *name, void (*fn)(void), const char *want)
 {
-	fflush(stdout);
-	int fds[2];
-	CHECK(pipe(fds) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		struct rlimit no_core = {0, 0};
-		setrlimit(RLIMIT_CORE, &no_core);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[0]);
-		alarm(20);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[1024];
-	size_t len = 0;
-	ssize_t r;
-	while (len < sizeof(out) - 1 && (r = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = 0;
-	close(fds[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	bool ok = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(out, want) != NULL;
-	CHECK_MSG(ok, "%s: status %#x, stderr \"%s\" (want \"%s\")", name, st, out, want);
+	struct child c;
+	child_run(&c, fn, NULL, NULL);
+	bool ok = child_signalled(&c, SIGABRT) && strstr(c.err, want) != NULL;
+	CHECK_MSG(ok, "%s: status %#x, stderr \"%s\" (want \"%s\")", name, c.status, c.err, want);
 }
 
 static char src[256] = "0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 
 static void *volatile keep;
 static volatile size_t zero_size = 0;
@@ -30,50 +29,15 @@ static volatile char *hide(void *p)
 	return (volatile char *)keep;
 }
 
-/* A report line other than the options notices (sample_rate=0 has one). */
-static bool reported(const char *out)
-{
-	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, "bastion: ", 9) == 0 && strncmp(l, "bastion: options: ", 18) != 0)
-			return true;
-	return false;
-}
-
 static void expect(const char *name, void (*fn)(void), const char *options, int sig,
                    const char *want)
 {
-	fflush(stdout);
-	int fds[2];
-	CHECK(pipe(fds) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		struct rlimit no_core = {0, 0};
-		setrlimit(RLIMIT_CORE, &no_core);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[0]);
-		alarm(20);
-		setenv("BASTION_OPTIONS", options, 1);
-		char *argv[] = {"/proc/self/exe", (char *)name, NULL};
-		execv(argv[0], argv);
-		_exit(3);
-	}
-	close(fds[1]);
-	char out[1024];
-	size_t len = 0;
-	ssize_t r;
-	while (len < sizeof(out) - 1 && (r = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = 0;
-	close(fds[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	bool died = WIFSIGNALED(st) && WTERMSIG(st) == sig;
-	bool said = want ? strstr(out, want) != NULL : !reported(out);
-	if (!died || !said)
-		fprintf(stderr, "%s: status %#x, stderr \"%s\", want signal %d and %s\"%s\"\n",
-		        name, st, out, sig, want ? "" : "nothing like ", want ? want : "bastion: ");
-	CHECK(died && said);
+	struct child c;
+	child_run(&c, NULL, name, options);
+	bool died = child_signalled(&c, sig);
+	bool said = want ? strstr(c.err, want) != NULL : !child_reported(&c);
+	CHECK_MSG(died && said, "%s: status %#x, stderr \"%s\", want signal %d and %s\"%s\"", name,
+	          c.status, c.err, sig, want ? "" : "nothing like ", want ? want : "bastion: ");
 	(void)fn;
 }
 

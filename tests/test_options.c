@@ -467,6 +467,15 @@ static const struct {
 };
 #define NOPT (sizeof(opts) / sizeof(opts[0]))
 
+static const struct {
+	const char *name, *settings, *doc;
+} profs[] = {
+#define BST_PROFILE(name, settings, doc) {#name, settings, doc},
+#include "options.def"
+#undef BST_PROFILE
+};
+#define NPROF (sizeof(profs) / sizeof(profs[0]))
+
 /* "name=default" as the help line shows it: sizes with the k, m or g
  * suffix that divides them exactly. */
 static int setting(char *buf, size_t cap, size_t i)
@@ -500,6 +509,12 @@ static const char *help_text(void)
 		pos +=
 		    (size_t)snprintf(text + pos, sizeof(text) - pos,
 		                     "bastion: options: help: %-*s  %s\n", width, s, opts[i].doc);
+	}
+	for (size_t i = 0; i < NPROF; i++) {
+		snprintf(s, sizeof(s), "profile=%s", profs[i].name);
+		pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+		                        "bastion: options: help: %-*s  %s: %s\n", width, s,
+		                        profs[i].doc, profs[i].settings);
 	}
 	return text;
 }
@@ -536,8 +551,10 @@ static void test_startup(void)
 	snprintf(err, sizeof(err), "%s%s", help_text(),
 	         "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n");
 	test_startup_case("help,wipe=0,help", err, "kept\n");
-	/* The table matches options.def: fourteen options, the first and last. */
-	CHECK(NOPT == 14);
+	/* The table matches options.def: seventeen options and one profile,
+	 * the first and last. */
+	CHECK(NOPT == 17 && NPROF == 1);
+	CHECK(strstr(help_text(), "help: profile=fuzz ") != NULL);
 	CHECK(strncmp(help_text(), "bastion: options: help: quarantine_slots=256  ", 45) == 0);
 	CHECK(strstr(help_text(), "help: quarantine_bytes=1m ") != NULL);
 	CHECK(strstr(help_text(), "help: shared_quarantine_bytes=8m  bytes each") != NULL);
@@ -755,6 +772,28 @@ static void test_parse(void)
 	w.wipe = 0;
 	parse_case("help,wipe=0,help", err, &w);
 	parse_case("help=1", UNKNOWN("help=1"), &d);
+
+	/* Profiles: applied before every other item, wherever they stand, so
+	 * each of their options can be set one by one. */
+	struct bst_options f = d;
+	f.sample_rate = 1;
+	f.sample_max_bytes = 64 << 10;
+	f.large_quarantine = 4096;
+	f.alloc_fill = 190;
+	f.free_fill = 213;
+	parse_case("profile=fuzz", "", &f);
+	parse_case_as(true, "profile=fuzz", "", &f); /* it weakens nothing */
+	w = f;
+	w.alloc_fill = 0;
+	parse_case("alloc_fill=0,profile=fuzz", "", &w);
+	w.alloc_fill = 7;
+	parse_case("profile=fuzz,alloc_fill=7", "", &w);
+	w = f;
+	w.sample_rate = 0;
+	parse_case("sample_rate=0,profile=fuzz", WEAKENED("sample_rate=0"), &w);
+	parse_case("profile=nosuch", BAD("profile=nosuch"), &d);
+	parse_case("profile", BAD("profile"), &d);
+	parse_case("profile=", BAD("profile="), &d);
 	if (parse_failures == 0)
 		printf("parse: every case printed exactly the expected lines\n");
 	test_parse_secure();

@@ -35,6 +35,15 @@ static const struct {
 #define NOPT (sizeof(opts) / sizeof(opts[0]))
 
 static const struct {
+	const char *name, *settings, *doc;
+} profiles[] = {
+#define BST_PROFILE(name, settings, doc) {#name, settings, doc},
+#include "options.def"
+#undef BST_PROFILE
+};
+#define NPROFILE (sizeof(profiles) / sizeof(profiles[0]))
+
+static const struct {
 	const char *name, *meaning, *look;
 } errs[] = {
 #define BST_ERROR(id, name, meaning, look) {name, meaning, look},
@@ -142,6 +151,14 @@ static void markdown(void)
 		print_md_text(opts[i].doc);
 		puts(" |");
 	}
+	puts("");
+	puts("| profile | sets | meaning |");
+	puts("|---|---|---|");
+	for (size_t i = 0; i < NPROFILE; i++) {
+		printf("| `profile=%s` | `%s` | ", profiles[i].name, profiles[i].settings);
+		print_md_text(profiles[i].doc);
+		puts(" |");
+	}
 }
 
 /* Text on a roff line of its own: a leading . or ' would be a request, a
@@ -173,6 +190,13 @@ static void roff(void)
 			print_looser(opts[i].looser);
 			puts(".");
 		}
+	}
+	for (size_t i = 0; i < NPROFILE; i++) {
+		printf(".TP\n.B profile=%s\n", profiles[i].name);
+		print_roff_text(profiles[i].doc);
+		fputs(".br\nSets ", stdout);
+		print_roff_text(profiles[i].settings);
+		puts(".br\nApplied before every other setting, which can change any of them.");
 	}
 }
 
