@@ -6,7 +6,7 @@
 set -u
 cf=$1
 cd "$2" || exit 2
-files=$(ls src/*.c src/*.h include/*.h tests/*.c tests/consumer/*.c fuzz/*.c fuzz/*.h \
+files=$(ls src/*.c src/*.h include/*.h tests/*.c tests/*.h tests/consumer/*.c fuzz/*.c fuzz/*.h fuzz/planted/*.c \
 	tools/*.c bench/*.c bench/*.h security-tests/attack.h security-tests/attacks/*.c \
 	security-tests/attacks/*.cpp 2>/dev/null)
 # shellcheck disable=SC2086 # one word per file
