@@ -3,13 +3,17 @@
  * bytes, against a reference model written independently here from the
  * documented grammar:
  *   options := item ("," item)*
- *   item    := "" | "help" | name "=" value
+ *   item    := "" | "help" | "profile=" pname | name "=" value
  *   value   := digits [k|K|m|M|g|G]       (no overflow, within [min, max])
- * Later items override earlier ones; an unknown name or a bad value prints
+ * Profile items come first, wherever they stand: each applies its
+ * settings (options.def) as if they were items; an unknown profile prints
+ * one bad-value notice. Then the other items, in order: later ones
+ * override earlier ones; an unknown name or a bad value prints
  * one notice and changes nothing; a value looser than the default prints
  * one notice and is applied, except in a privileged process (secure), where
  * it prints one refusal and changes nothing. "help" (any number of times)
- * prints one "help:" line per option, once, and changes nothing.
+ * prints one "help:" line per option and per profile, once, and changes
+ * nothing.
  *
  * Checked for every input, parsed once as an ordinary and once as a
  * privileged process:
@@ -40,6 +44,15 @@ static const struct {
 #undef BST_OPTION
 };
 #define NOPT (sizeof(opts) / sizeof(opts[0]))
+
+static const struct {
+	const char *name, *settings;
+} profiles[] = {
+#define BST_PROFILE(name, settings, doc) {#name, settings},
+#include "options.def"
+#undef BST_PROFILE
+};
+#define NPROFILE (sizeof(profiles) / sizeof(profiles[0]))
 _Static_assert(sizeof(struct bst_options) == NOPT * sizeof(unsigned long long),
                "struct bst_options is one unsigned long long per option, in table order");
 
@@ -94,13 +107,27 @@ static bool model_value(const char *s, size_t n, unsigned long long *out)
 	return true;
 }
 
-static void model_parse(model_t *m, const char *s, bool secure)
+/* One pass over the items of s: the profile items (profiles true), or all
+ * the others. */
+static void model_pass(model_t *m, const char *s, bool secure, bool profiles_pass)
 {
 	for (;;) {
 		size_t len = strcspn(s, ",");
 		const char *eq = memchr(s, '=', len);
-		if (len > 0) {
-			size_t nlen = eq ? (size_t)(eq - s) : len;
+		size_t nlen = eq ? (size_t)(eq - s) : len;
+		bool profile = nlen == 7 && !memcmp(s, "profile", 7);
+		if (len > 0 && profile && profiles_pass) {
+			size_t vlen = eq ? len - nlen - 1 : 0;
+			size_t p = NPROFILE;
+			for (size_t i = 0; eq && i < NPROFILE; i++)
+				if (strlen(profiles[i].name) == vlen &&
+				    !memcmp(profiles[i].name, eq + 1, vlen))
+					p = i;
+			if (p == NPROFILE)
+				m->bad++;
+			else
+				model_pass(m, profiles[p].settings, secure, false);
+		} else if (len > 0 && !profile && !profiles_pass) {
 			size_t idx = NOPT;
 			for (size_t i = 0; i < NOPT; i++)
 				if (strlen(opts[i].name) == nlen && !memcmp(opts[i].name, s, nlen))
@@ -124,6 +151,12 @@ static void model_parse(model_t *m, const char *s, bool secure)
 			break;
 		s += len + 1;
 	}
+}
+
+static void model_parse(model_t *m, const char *s, bool secure)
+{
+	model_pass(m, s, secure, true);
+	model_pass(m, s, secure, false);
 }
 
 /* ---- capturing stderr ---- */
@@ -191,9 +224,10 @@ static void check_parse(const char *input, size_t n, bool secure)
 	bst_options_defaults(&got);
 	/* Every item may print a line: at most 2 input bytes ("a,") give a
 	 * 44-byte notice, a weakening or a refusal up to 85 bytes for 7
-	 * ("wipe=0,"); help adds NOPT lines once. A fixed 64 KiB buffer made
+	 * ("wipe=0,"); help adds NOPT + NPROFILE lines once, each profile
+	 * item its settings' notices. A fixed 64 KiB buffer made
 	 * any long input of short bad items a false crash. */
-	size_t cap = 40 * n + NOPT * 256 + 4096;
+	size_t cap = 40 * n * (1 + NOPT) + (NOPT + NPROFILE) * 256 + 4096;
 	char *out = malloc(cap);
 	if (!out)
 		abort();
@@ -226,7 +260,7 @@ static void check_parse(const char *input, size_t n, bool secure)
 		fail("wrong number of weakened-protection notices", input);
 	if (count_lines(out, BST_REFUSED_NOTICE, input) != m.refused)
 		fail("wrong number of refusal notices", input);
-	unsigned help = m.help ? (unsigned)NOPT : 0;
+	unsigned help = m.help ? (unsigned)(NOPT + NPROFILE) : 0;
 	if (count_lines(out, "help:", input) != help)
 		fail("wrong number of help lines", input);
 	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened + m.refused + help)
