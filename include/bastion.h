@@ -175,6 +175,24 @@ struct mallinfo bastion_mallinfo(void);
  * each is reported and counted. Returns the number of problems found. */
 size_t bastion_verify(void);
 
+/* Run-time control.
+ *   bastion_purge        gives back to the system every page the heap can
+ *                        spare now: emptied zones whole, and whole pages of
+ *                        idle chunks in the others (quarantined chunks stay
+ *                        quarantined). Returns the bytes given back.
+ *   bastion_malloc_trim  glibc's malloc_trim: bastion_purge; 1 if anything
+ *                        was given back, else 0. pad is ignored.
+ *   bastion_mallopt      glibc's mallopt: M_MXFAST (in glibc's range),
+ *                        M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD,
+ *                        M_MMAP_MAX, M_CHECK_ACTION, M_ARENA_TEST and
+ *                        M_ARENA_MAX are accepted (1) and change nothing;
+ *                        M_PERTURB (use the options alloc_fill and
+ *                        free_fill) and unknown parameters give 0.
+ * With BASTION_OVERRIDE_MALLOC the standard names are these. */
+size_t bastion_purge(void);
+int bastion_malloc_trim(size_t pad);
+int bastion_mallopt(int param, int value);
+
 /* Size class of a small chunk size: the smallest chunk that holds a request
  * of `size` bytes. Exposed for tests and tools. Returns 0 for sizes served
  * by dedicated mappings ("large" allocations). */

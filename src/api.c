@@ -430,6 +430,60 @@ BST_EXPORT size_t bastion_chunk_size(size_t size)
 	return size <= BST_MAX_SMALL_REQ ? bst_class_size[bst_size_to_class(size)] : 0;
 }
 
+/* ---- run-time control ---- */
+
+BST_EXPORT size_t bastion_purge(void)
+{
+	return bst_ready() ? bst_zone_purge_all() : 0;
+}
+
+/* glibc's: 1 if memory was given back. pad (memory to keep at the top of
+ * glibc's heap) has no meaning here. */
+BST_EXPORT int bastion_malloc_trim(size_t pad)
+{
+	(void)pad;
+	return bastion_purge() != 0;
+}
+
+/* glibc's parameters (<malloc.h>), by number so that this file needs no
+ * glibc header. */
+enum {
+	GLIBC_M_MXFAST = 1,
+	GLIBC_M_TRIM_THRESHOLD = -1,
+	GLIBC_M_TOP_PAD = -2,
+	GLIBC_M_MMAP_THRESHOLD = -3,
+	GLIBC_M_MMAP_MAX = -4,
+	GLIBC_M_CHECK_ACTION = -5,
+	GLIBC_M_PERTURB = -6,
+	GLIBC_M_ARENA_TEST = -7,
+	GLIBC_M_ARENA_MAX = -8,
+};
+
+/* glibc's tuning parameters. Those that tune glibc's own structures
+ * (fast bins, trimming, mmap threshold, arenas) and M_CHECK_ACTION (bastion
+ * always reports and aborts) are accepted and change nothing: 1, as glibc
+ * answers, so a program that checks the answer carries on. M_PERTURB would
+ * change the fills of memory already handed out or wiped: use the options
+ * alloc_fill and free_fill at start-up instead; 0. Unknown parameters: 0. */
+BST_EXPORT int bastion_mallopt(int param, int value)
+{
+	switch (param) {
+	case GLIBC_M_MXFAST:
+		return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
+	case GLIBC_M_TRIM_THRESHOLD:
+	case GLIBC_M_TOP_PAD:
+	case GLIBC_M_MMAP_THRESHOLD:
+	case GLIBC_M_MMAP_MAX:
+	case GLIBC_M_CHECK_ACTION:
+	case GLIBC_M_ARENA_TEST:
+	case GLIBC_M_ARENA_MAX:
+		return 1;
+	case GLIBC_M_PERTURB:
+	default:
+		return 0;
+	}
+}
+
 #if BASTION_OVERRIDE_MALLOC
 #define BST_ALIAS(name) __attribute__((alias("bastion_" #name), visibility("default")))
 void *malloc(size_t) BST_ALIAS(malloc);
@@ -443,6 +497,8 @@ void *memalign(size_t, size_t) BST_ALIAS(memalign);
 void *valloc(size_t) BST_ALIAS(valloc);
 void *pvalloc(size_t) BST_ALIAS(pvalloc);
 size_t malloc_usable_size(void *) BST_ALIAS(malloc_usable_size);
+int malloc_trim(size_t) BST_ALIAS(malloc_trim);
+int mallopt(int, int) BST_ALIAS(mallopt);
 void free_sized(void *, size_t) BST_ALIAS(free_sized);
 void free_aligned_sized(void *, size_t, size_t) BST_ALIAS(free_aligned_sized);
 #endif

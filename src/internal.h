@@ -237,6 +237,12 @@ void bst_zone_reset_locks(void);
 /* Walks every zone and checks every chunk it can (canaries, wipes, canary
  * chunks); returns problems found. */
 size_t bst_zone_verify(bool never);
+/* Gives back every page the heap's zones can spare now: emptied zones whole
+ * (they become inaccessible, as after any purge), and in the others every
+ * run of whole pages of available chunks holding freed ones. Quarantined
+ * chunks stay where they are. Returns the resident bytes given back
+ * (bastion_purge, malloc_trim). */
+size_t bst_zone_purge_all(void);
 /* bastion_verify's walk; without never, never-used chunks are skipped
  * (verify_at_exit). */
 size_t bst_verify_all(bool never);

@@ -758,8 +758,9 @@ static void refill_edges(const bst_zone_t *z, uint32_t j0, uint32_t j1, uint32_t
  * once does not keep its peak footprint for ever (a thread's bin keeps a
  * few chunks claimed, so the zone may never be empty again). Chunks whose
  * tails lie in a purged page read as zero now and go back to "never used".
- * Zone lock held. */
-static void purge_free_pages(bst_zone_t *z, size_t budget)
+ * Only runs of at least min_run bytes are given back. Zone lock held.
+ * Returns the bytes given back. */
+static size_t purge_free_pages(bst_zone_t *z, size_t budget, uintptr_t min_run)
 {
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	size_t purged = 0;
@@ -767,7 +768,7 @@ static void purge_free_pages(bst_zone_t *z, size_t budget)
 		uint32_t b = next_avail(z, a, frontier, false);
 		uintptr_t lo = (z->user + (uintptr_t)a * z->size + BST_PAGE - 1) & ~(BST_PAGE - 1);
 		uintptr_t hi = (z->user + (uintptr_t)b * z->size) & ~(BST_PAGE - 1);
-		if (hi >= lo + PURGE_RUN_MIN && any_freed(z, a, b)) {
+		if (hi >= lo + min_run && any_freed(z, a, b)) {
 			purged += hi - lo;
 			check_before_purge(z, a, b);
 			/* Chunks j with lo <= tail(j) < hi, tail(j) = (j + 1) * size - 8
@@ -788,6 +789,7 @@ static void purge_free_pages(bst_zone_t *z, size_t budget)
 		}
 		a = next_avail(z, b, frontier, true);
 	}
+	return purged;
 }
 
 /* Idle zones are looked for (the sweep below) at most this often. Each
@@ -809,7 +811,8 @@ static void sweep_zone(bst_zone_t *z)
 	if (picks == 0 && z->sweep_released == 0)
 		return;
 	if (picks < na / 2 && (size_t)(na - picks) * z->size >= PURGE_RUN_MIN)
-		purge_free_pages(z, picks ? (size_t)(na - picks) * z->size : SIZE_MAX);
+		purge_free_pages(z, picks ? (size_t)(na - picks) * z->size : SIZE_MAX,
+		                 PURGE_RUN_MIN);
 	z->sweep_released = picks != 0;
 }
 
@@ -890,6 +893,44 @@ static void sweep_idle_zones(void)
 			bst_unlock(&z->lock);
 		}
 	}
+}
+
+/* One zone of bst_zone_purge_all; returns the resident bytes it gave back
+ * (counted with mincore: a window's pages need not all be resident). */
+static size_t purge_all_one(bst_zone_t *z, unsigned cls)
+{
+	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+	uint32_t na = atomic_load_explicit(&z->navail, memory_order_relaxed);
+	size_t window = bst_zone_committed_bytes(z->size, frontier);
+	if (frontier == 0)
+		return 0;
+	size_t before = bst_os_resident((void *)z->user, window);
+	if (na == frontier - z->ncanary) {
+		/* Empty, the class's spare included: all of it. */
+		uint32_t me = (uint32_t)(z - bst_g.zones) + 1;
+		atomic_compare_exchange_strong_explicit(&bst_classes[cls].warm, &me, 0,
+		                                        memory_order_relaxed, memory_order_relaxed);
+		purge_zone(z);
+		return before;
+	}
+	if (purge_free_pages(z, SIZE_MAX, BST_PAGE) == 0)
+		return 0;
+	size_t after = bst_os_resident((void *)z->user, window);
+	return before > after ? before - after : 0;
+}
+
+size_t bst_zone_purge_all(void)
+{
+	size_t bytes = 0;
+	bst_zone_t *z;
+	for (unsigned c = 1; c < BST_NUM_CLASSES; c++) {
+		for_each_zone (c, z) {
+			bst_lock(&z->lock);
+			bytes += purge_all_one(z, c);
+			bst_unlock(&z->lock);
+		}
+	}
+	return bytes;
 }
 
 void bst_zone_release(void *const *ptrs, uint32_t n)

@@ -47,6 +47,8 @@ void free_aligned_sized(void *ptr, size_t alignment, size_t size);
 #define t_malloc_usable_size malloc_usable_size
 #define t_free_sized         free_sized
 #define t_free_aligned_sized free_aligned_sized
+#define t_malloc_trim        malloc_trim
+#define t_mallopt            mallopt
 #define VARIANT              "standard names, libbastion.so"
 #else
 #define t_malloc             bastion_malloc
@@ -62,6 +64,8 @@ void free_aligned_sized(void *ptr, size_t alignment, size_t size);
 #define t_malloc_usable_size bastion_malloc_usable_size
 #define t_free_sized         bastion_free_sized
 #define t_free_aligned_sized bastion_free_aligned_sized
+#define t_malloc_trim        bastion_malloc_trim
+#define t_mallopt            bastion_mallopt
 #define VARIANT              "prefixed API, bastion_prefixed"
 #endif
 
@@ -181,6 +185,8 @@ static const char *const api_names[] = {
     "malloc_usable_size",
     "free_sized",
     "free_aligned_sized",
+    "malloc_trim",
+    "mallopt",
 };
 
 /* Every standard name must resolve to bastion's definition: otherwise
@@ -1039,6 +1045,68 @@ static NOINLINE void d_size_mismatch_aligned(void)
 	t_free_aligned_sized(launder(t_aligned_alloc(4096, 100)), 16, launder_size(100));
 }
 
+/* ---- run-time control ---- */
+
+/* Resident bytes of the heap's zones, from bastion_stats. */
+static size_t zone_resident(void)
+{
+	struct bastion_stats s;
+	CHECK(bastion_stats(&s) == 0);
+	size_t r = 0;
+	for (unsigned c = 0; c < BASTION_STATS_CLASSES; c++)
+		r += s.classes[c].bytes_resident;
+	return r;
+}
+
+static void test_purge_trim_mallopt(void)
+{
+	/* 8 MiB of 4 KiB blocks freed, then enough frees of another size to
+	 * push them through the quarantines back to their zones: their pages
+	 * can go back. */
+	enum { N = 2048 };
+	static void *blocks[N];
+	for (int i = 0; i < N; i++) {
+		blocks[i] = t_malloc(4000);
+		CHECK(blocks[i] != NULL);
+		memset(blocks[i], 1, 4000);
+	}
+	for (int i = 0; i < N; i++)
+		t_free(blocks[i]);
+	for (int i = 0; i < 3000; i++) {
+		void *p = t_malloc(100000);
+		CHECK(p != NULL);
+		t_free(p);
+	}
+	size_t before = zone_resident();
+	size_t given = bastion_purge();
+	size_t after = zone_resident();
+	CHECK_MSG(given >= 2 * 1024 * 1024 && after + given / 2 <= before,
+	          "bastion_purge gave back %zu bytes; resident %zu -> %zu", given, before, after);
+	/* Nothing left to give back at once, and the heap still works. */
+	CHECK(t_malloc_trim(0) == 0 || bastion_purge() < given);
+	for (int i = 0; i < N; i++) {
+		blocks[i] = t_malloc(4000);
+		CHECK(blocks[i] != NULL && ((char *)blocks[i])[100] == 0);
+	}
+	for (int i = 0; i < N; i++)
+		t_free(blocks[i]);
+	CHECK(bastion_verify() == 0);
+
+	/* glibc's parameters: accepted and ignored; M_PERTURB and unknown
+	 * ones refused. */
+	CHECK(t_mallopt(M_ARENA_MAX, 2) == 1);
+	CHECK(t_mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1);
+	CHECK(t_mallopt(M_TRIM_THRESHOLD, 0) == 1);
+	CHECK(t_mallopt(M_TOP_PAD, 0) == 1);
+	CHECK(t_mallopt(M_MMAP_MAX, 0) == 1);
+	CHECK(t_mallopt(M_CHECK_ACTION, 3) == 1);
+	CHECK(t_mallopt(M_ARENA_TEST, 8) == 1);
+	CHECK(t_mallopt(M_MXFAST, 64) == 1);
+	CHECK(t_mallopt(M_MXFAST, 1000) == 0);
+	CHECK(t_mallopt(M_PERTURB, 0x55) == 0);
+	CHECK(t_mallopt(12345, 1) == 0);
+}
+
 static void test_death(void)
 {
 	static const char *const df = "bastion: double-free: ";
@@ -1197,6 +1265,7 @@ int main(void)
 	test_realloc_basic();
 	test_realloc_walk();
 	test_free_sized();
+	test_purge_trim_mallopt();
 	test_death();
 	expect_survival("aligned allocation with alignment 2^63", s_huge_alignment);
 	expect_survival("zero-size block with alignment > 128 KiB", s_zero_size_large_alignment);
