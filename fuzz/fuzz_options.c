@@ -5,6 +5,7 @@
  *   options := item ("," item)*
  *   item    := "" | "help" | "profile=" pname | name "=" value
  *   value   := digits [k|K|m|M|g|G]       (no overflow, within [min, max])
+ *            | a word option's value name  (its index is the value)
  * Profile items come first, wherever they stand: each applies its
  * settings (options.def) as if they were items; an unknown profile prints
  * one bad-value notice. Then the other items, in order: later ones
@@ -35,11 +36,18 @@
 
 #include "internal.h"
 
+#define WORDS_count(name) NULL
+#define WORDS_size(name)  NULL
+#define WORDS_flag(name)  NULL
+#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
+
 static const struct {
 	const char *name;
 	unsigned long long def, min, max;
+	const char *const *words; /* a word option's value names, or NULL */
 } opts[] = {
-#define BST_OPTION(name, type, def, min, max, looser, doc) {#name, def, min, max},
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
+	{#name, def, min, max, WORDS_##type(name)},
 #include "options.def"
 #undef BST_OPTION
 };
@@ -107,6 +115,19 @@ static bool model_value(const char *s, size_t n, unsigned long long *out)
 	return true;
 }
 
+/* A word option's value by its name: the k-th name is value k. */
+static bool model_word(size_t idx, const char *s, size_t n, unsigned long long *out)
+{
+	const char *const *w = opts[idx].words;
+	for (unsigned long long k = 0; w && w[k]; k++) {
+		if (strlen(w[k]) == n && strncmp(w[k], s, n) == 0) {
+			*out = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* One pass over the items of s: the profile items (profiles true), or all
  * the others. */
 static void model_pass(model_t *m, const char *s, bool secure, bool profiles_pass)
@@ -137,7 +158,9 @@ static void model_pass(model_t *m, const char *s, bool secure, bool profiles_pas
 				m->help = true;
 			} else if (idx == NOPT) {
 				m->unknown++;
-			} else if (!eq || !model_value(eq + 1, len - nlen - 1, &v) ||
+			} else if (!eq ||
+			           !(model_word(idx, eq + 1, len - nlen - 1, &v) ||
+			             model_value(eq + 1, len - nlen - 1, &v)) ||
 			           v < opts[idx].min || v > opts[idx].max) {
 				m->bad++;
 			} else if (secure && bst_option_looser(idx, v)) {

@@ -144,6 +144,26 @@ struct bastion_stats {
 
 int bastion_stats(struct bastion_stats *out);
 
+/* The same snapshot as one JSON object, for monitoring agents:
+ *   {"format":"bastion-stats-1","pid":N,"program":"name",
+ *    "classes":[{"class":N,"chunk_size":N,"zones":N,"chunks_exposed":N,
+ *                "chunks_in_use":N,"chunks_quarantined":N,"chunks_cached":N,
+ *                "chunks_free":N,"chunks_canary":N,"bytes_in_use":N,
+ *                "bytes_mapped":N,"bytes_resident":N}, ...],
+ *    "large":{"count":N,"bytes_in_use":N,"bytes_mapped":N,
+ *             "bytes_resident":N,"quarantined":N},
+ *    "sampled":{"count":N,"bytes_in_use":N,"bytes_mapped":N,"bytes_resident":N},
+ *    "private_zones":{"zones":N,"slots":N,"objects_in_use":N,
+ *                     "objects_quarantined":N,"bytes_in_use":N,
+ *                     "bytes_mapped":N,"bytes_resident":N},
+ *    "total":{"bytes_in_use":N,"bytes_mapped":N,"bytes_resident":N}}
+ * with only the classes that have zones, fields as in struct bastion_stats.
+ * Written into buf (at most size bytes, NUL included; buf may be NULL when
+ * size is 0) without allocating; returns the object's length, which may be
+ * more than fit, as snprintf does. With stats_at_exit=1,stats_format=json
+ * the exit report is this object and a newline. */
+size_t bastion_stats_json(char *buf, size_t size);
+
 /* glibc's introspection functions, built on bastion_stats; with
  * BASTION_OVERRIDE_MALLOC the standard names are these.
  *   bastion_malloc_stats  a table to stderr (write(2), no allocation): a line

@@ -17,19 +17,25 @@
 
 #include "internal.h"
 
-/* The type column: only sizes are shown differently (help). */
-#define IS_SIZE_count 0
-#define IS_SIZE_size  1
-#define IS_SIZE_flag  0
+/* The type column: sizes and words are shown differently (help). */
+#define IS_SIZE_count     0
+#define IS_SIZE_size      1
+#define IS_SIZE_flag      0
+#define IS_SIZE_word      0
+#define WORDS_count(name) NULL
+#define WORDS_size(name)  NULL
+#define WORDS_flag(name)  NULL
+#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
 
 static const struct {
 	const char *name;
 	unsigned long long def, min, max;
 	const char *doc;
 	bool is_size;
+	const char *const *words; /* a word option's value names, or NULL */
 } table[] = {
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	{#name, def, min, max, doc, IS_SIZE_##type},
+	{#name, def, min, max, doc, IS_SIZE_##type, WORDS_##type(name)},
 #include "options.def"
 #undef BST_OPTION
 };
@@ -93,6 +99,18 @@ static bool parse_value(const char *s, size_t n, unsigned long long *out)
 	return i == n;
 }
 
+/* A word option's value given by name. */
+static bool parse_word(size_t idx, const char *s, size_t n, unsigned long long *out)
+{
+	for (size_t k = 0; table[idx].words && table[idx].words[k]; k++) {
+		if (strlen(table[idx].words[k]) == n && memcmp(table[idx].words[k], s, n) == 0) {
+			*out = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool bst_option_looser(size_t idx, unsigned long long v)
 {
 	size_t k = 0;
@@ -130,6 +148,11 @@ static void set(struct bst_options *o, size_t idx, unsigned long long v, const c
 static size_t put_setting(char *buf, size_t pos, size_t i)
 {
 	unsigned long long v = table[i].def;
+	if (table[i].words) {
+		pos = bst_append(buf, pos, 224, table[i].name);
+		buf[pos++] = '=';
+		return bst_append(buf, pos, 224, table[i].words[v]);
+	}
 	unsigned shift = 0;
 	if (table[i].is_size)
 		for (shift = 30; shift && (v == 0 || v % (1ull << shift) != 0);)
@@ -214,8 +237,10 @@ static void parse_items(struct bst_options *o, const char *s, bool secure, bool 
 			*helped = true;
 		} else if (idx == NOPT) {
 			bst_warn("options", "unknown option ignored:", item);
-		} else if (!eq || !parse_value(eq + 1, len - nlen - 1, &v) || v < table[idx].min ||
-		           v > table[idx].max) {
+		} else if (!eq ||
+		           !(parse_word(idx, eq + 1, len - nlen - 1, &v) ||
+		             parse_value(eq + 1, len - nlen - 1, &v)) ||
+		           v < table[idx].min || v > table[idx].max) {
 			bst_warn("options", "bad value ignored:", item);
 		} else {
 			set(o, idx, v, item, secure);

@@ -196,15 +196,20 @@ static void put_field(line_t *l, const char *key, size_t v)
 	put(l, decimal(tmp, v));
 }
 
-static void flush(line_t *l)
+static void write_all(int fd, const char *p, size_t n)
 {
-	l->buf[l->n++] = '\n';
-	for (size_t off = 0; off < l->n;) {
-		ssize_t w = write(l->fd, l->buf + off, l->n - off);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, p + off, n - off);
 		if (w <= 0)
 			break;
 		off += (size_t)w;
 	}
+}
+
+static void flush(line_t *l)
+{
+	l->buf[l->n++] = '\n';
+	write_all(l->fd, l->buf, l->n);
 	l->n = 0;
 }
 
@@ -218,13 +223,32 @@ static const struct {
     {"canary", 8}, {"bytes-in-use", 14}, {"bytes-mapped", 14}, {"bytes-resident", 16},
 };
 
+/* The program's name as a report may show it: printable ASCII, no quote
+ * or backslash (so it needs no escaping in JSON either), at most 63 bytes. */
+static const char *program_name(char buf[64])
+{
+	const char *name = program_invocation_short_name;
+	size_t n = 0;
+	for (; name && name[n] && n < 63; n++) {
+		unsigned char ch = (unsigned char)name[n];
+		buf[n] = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' ? (char)ch : '?';
+	}
+	buf[n] = 0;
+	return buf;
+}
+
 static void print_stats(int fd)
 {
 	struct bastion_stats s = {.version = BASTION_STATS_VERSION};
 	line_t l = {.fd = fd};
 	int saved = errno;
 	bastion_stats(&s);
-	put(&l, "bastion malloc_stats (bastion-1): zones per size class");
+	/* Which process: several may write to one terminal or log. */
+	char name[64], tmp[24];
+	put(&l, "bastion malloc_stats (bastion-1): zones per size class pid=");
+	put(&l, decimal(tmp, (size_t)getpid()));
+	put(&l, " program=");
+	put(&l, program_name(name));
 	flush(&l);
 	for (size_t k = 0; k < sizeof(columns) / sizeof(columns[0]); k++)
 		put_col(&l, columns[k].name, columns[k].width);
@@ -284,6 +308,121 @@ static void print_stats(int fd)
 BST_EXPORT void bastion_malloc_stats(void)
 {
 	print_stats(STDERR_FILENO);
+}
+
+/* ---- bastion_stats_json ---- */
+
+/* A JSON writer with no allocation: into a caller's buffer (counting what
+ * would not fit, as snprintf does), or through a small buffer to fd. */
+typedef struct {
+	char *buf;
+	size_t size, len; /* len: bytes produced so far, fitting or not */
+	int fd;           /* >= 0: written to fd, buf unused */
+	size_t n;
+	char out[512];
+} json_t;
+
+static void j_raw(json_t *j, const char *s)
+{
+	for (; *s; s++, j->len++) {
+		if (j->fd >= 0) {
+			if (j->n == sizeof(j->out)) {
+				write_all(j->fd, j->out, j->n);
+				j->n = 0;
+			}
+			j->out[j->n++] = *s;
+		} else if (j->len + 1 < j->size) {
+			j->buf[j->len] = *s;
+		}
+	}
+}
+
+/* "key":value, with a comma before it unless it opens its object. */
+static void j_num(json_t *j, bool first, const char *key, size_t v)
+{
+	char tmp[24];
+	j_raw(j, first ? "\"" : ",\"");
+	j_raw(j, key);
+	j_raw(j, "\":");
+	j_raw(j, decimal(tmp, v));
+}
+
+/* Writes the snapshot as one JSON object (no newline). */
+static void json_stats(json_t *j)
+{
+	struct bastion_stats s = {.version = BASTION_STATS_VERSION};
+	int saved = errno;
+	bastion_stats(&s);
+	char name[64];
+	j_raw(j, "{\"format\":\"bastion-stats-1\"");
+	j_num(j, false, "pid", (size_t)getpid());
+	j_raw(j, ",\"program\":\"");
+	j_raw(j, program_name(name));
+	j_raw(j, "\",\"classes\":[");
+	bool first = true;
+	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
+		const struct bastion_stats_class *cs = &s.classes[c];
+		if (cs->zones == 0)
+			continue;
+		j_raw(j, first ? "{" : ",{");
+		first = false;
+		j_num(j, true, "class", c);
+		j_num(j, false, "chunk_size", cs->chunk_size);
+		j_num(j, false, "zones", cs->zones);
+		j_num(j, false, "chunks_exposed", cs->chunks_exposed);
+		j_num(j, false, "chunks_in_use", cs->chunks_in_use);
+		j_num(j, false, "chunks_quarantined", cs->chunks_quarantined);
+		j_num(j, false, "chunks_cached", cs->chunks_cached);
+		j_num(j, false, "chunks_free", cs->chunks_free);
+		j_num(j, false, "chunks_canary", cs->chunks_canary);
+		j_num(j, false, "bytes_in_use", cs->bytes_in_use);
+		j_num(j, false, "bytes_mapped", cs->bytes_mapped);
+		j_num(j, false, "bytes_resident", cs->bytes_resident);
+		j_raw(j, "}");
+	}
+	j_raw(j, "],\"large\":{");
+	j_num(j, true, "count", s.large.count);
+	j_num(j, false, "bytes_in_use", s.large.bytes_in_use);
+	j_num(j, false, "bytes_mapped", s.large.bytes_mapped);
+	j_num(j, false, "bytes_resident", s.large.bytes_resident);
+	j_num(j, false, "quarantined", s.large.quarantined);
+	j_raw(j, "},\"sampled\":{");
+	j_num(j, true, "count", s.sampled.count);
+	j_num(j, false, "bytes_in_use", s.sampled.bytes_in_use);
+	j_num(j, false, "bytes_mapped", s.sampled.bytes_mapped);
+	j_num(j, false, "bytes_resident", s.sampled.bytes_resident);
+	j_raw(j, "},\"private_zones\":{");
+	j_num(j, true, "zones", s.private_zones.zones);
+	j_num(j, false, "slots", s.private_zones.slots);
+	j_num(j, false, "objects_in_use", s.private_zones.objects_in_use);
+	j_num(j, false, "objects_quarantined", s.private_zones.objects_quarantined);
+	j_num(j, false, "bytes_in_use", s.private_zones.bytes_in_use);
+	j_num(j, false, "bytes_mapped", s.private_zones.bytes_mapped);
+	j_num(j, false, "bytes_resident", s.private_zones.bytes_resident);
+	j_raw(j, "},\"total\":{");
+	j_num(j, true, "bytes_in_use", s.total.bytes_in_use);
+	j_num(j, false, "bytes_mapped", s.total.bytes_mapped);
+	j_num(j, false, "bytes_resident", s.total.bytes_resident);
+	j_raw(j, "}}");
+	errno = saved;
+}
+
+BST_EXPORT size_t bastion_stats_json(char *buf, size_t size)
+{
+	json_t j = {.buf = buf, .size = buf ? size : 0, .fd = -1};
+	json_stats(&j);
+	if (buf && size)
+		buf[j.len < size ? j.len : size - 1] = 0;
+	return j.len;
+}
+
+/* The JSON object and a newline, to fd. */
+static void print_stats_json(int fd)
+{
+	json_t j = {.fd = fd};
+	json_stats(&j);
+	j_raw(&j, "\n");
+	write_all(fd, j.out, j.n);
 }
 
 /* ---- malloc_info: glibc's XML layout ---- */
@@ -446,7 +585,10 @@ static void report_at_exit(void)
 	int saved = errno;
 	int fd = fcntl(STDERR_FILENO, F_GETFD) != -1 || exit_fd < 0 ? STDERR_FILENO : exit_fd;
 	errno = saved;
-	print_stats(fd);
+	if (bst_g.opt.stats_format == 1)
+		print_stats_json(fd);
+	else
+		print_stats(fd);
 }
 
 /* verify_at_exit: a write into a freed chunk that is never handed out

@@ -454,14 +454,21 @@ static void test_verify(const char *expect)
 
 /* ---- the lines at start-up ---- */
 
+#define WORDS_count(name) NULL
+#define WORDS_size(name)  NULL
+#define WORDS_flag(name)  NULL
+#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
+
 static const struct {
 	const char *name;
 	unsigned long long def;
 	const char *doc;
 	unsigned long long min, max;
 	const char *looser;
+	const char *const *words;
 } opts[] = {
-#define BST_OPTION(name, type, def, min, max, looser, doc) {#name, def, doc, min, max, #looser},
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
+	{#name, def, doc, min, max, #looser, WORDS_##type(name)},
 #include "options.def"
 #undef BST_OPTION
 };
@@ -481,6 +488,8 @@ static const struct {
 static int setting(char *buf, size_t cap, size_t i)
 {
 	unsigned long long v = opts[i].def;
+	if (opts[i].words)
+		return snprintf(buf, cap, "%s=%s", opts[i].name, opts[i].words[v]);
 	size_t n = strlen(opts[i].name);
 	bool size = n > 6 && strcmp(opts[i].name + n - 6, "_bytes") == 0;
 	const char *suffix = "";
@@ -551,9 +560,9 @@ static void test_startup(void)
 	snprintf(err, sizeof(err), "%s%s", help_text(),
 	         "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n");
 	test_startup_case("help,wipe=0,help", err, "kept\n");
-	/* The table matches options.def: seventeen options and one profile,
+	/* The table matches options.def: eighteen options and one profile,
 	 * the first and last. */
-	CHECK(NOPT == 17 && NPROF == 1);
+	CHECK(NOPT == 18 && NPROF == 1);
 	CHECK(strstr(help_text(), "help: profile=fuzz ") != NULL);
 	CHECK(strncmp(help_text(), "bastion: options: help: quarantine_slots=256  ", 45) == 0);
 	CHECK(strstr(help_text(), "help: quarantine_bytes=1m ") != NULL);
@@ -792,6 +801,16 @@ static void test_parse(void)
 	w.sample_rate = 0;
 	parse_case("sample_rate=0,profile=fuzz", WEAKENED("sample_rate=0"), &w);
 	parse_case("profile=nosuch", BAD("profile=nosuch"), &d);
+
+	/* A word option takes its values' names, and the numbers. */
+	w = d;
+	w.stats_format = 1;
+	parse_case("stats_format=json", "", &w);
+	parse_case("stats_format=1", "", &w);
+	parse_case("stats_format=json,stats_format=text", "", &d);
+	parse_case("stats_format=xml", BAD("stats_format=xml"), &d);
+	parse_case("stats_format=JSON", BAD("stats_format=JSON"), &d);
+	parse_case("stats_format=2", BAD("stats_format=2"), &d);
 	parse_case("profile", BAD("profile"), &d);
 	parse_case("profile=", BAD("profile="), &d);
 	if (parse_failures == 0)

@@ -13,10 +13,12 @@
  * child the stats_at_exit checks run: N blocks of 100 bytes left live at
  * exit; with close, its stderr is closed by an exit handler of its own).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,9 +371,12 @@ static void test_malloc_stats(unsigned cls)
 {
 	struct bastion_stats s = snap();
 	char *out = capture_malloc_stats();
-	const char *head = "bastion malloc_stats (bastion-1): zones per size class\n"
-	                   "class  chunk  zones  exposed   in-use quarantined  cached     free"
-	                   "  canary  bytes-in-use  bytes-mapped  bytes-resident\n";
+	char head[512];
+	snprintf(head, sizeof(head),
+	         "bastion malloc_stats (bastion-1): zones per size class pid=%d program=%s\n"
+	         "class  chunk  zones  exposed   in-use quarantined  cached     free"
+	         "  canary  bytes-in-use  bytes-mapped  bytes-resident\n",
+	         (int)getpid(), program_invocation_short_name);
 	CHECK(strncmp(out, head, strlen(head)) == 0);
 	if (strncmp(out, head, strlen(head)) != 0)
 		fprintf(stderr, "malloc_stats printed:\n%s", out);
@@ -540,9 +545,63 @@ static void test_stats_at_exit(unsigned cls)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK(strstr(out, "malloc_stats") == NULL);
 	CHECK(strstr(out, "total:") == NULL);
+	/* stats_format=json: one JSON object on one line instead. */
+	st = run_exit_child("sample_rate=0,stats_at_exit=1,stats_format=json", "keep", out,
+	                    sizeof(out));
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(count_of(out, "{\"format\":\"bastion-stats-1\"") == 1 &&
+	      strstr(out, "malloc_stats") == NULL);
+
 	st = run_exit_child("sample_rate=0", "keep", out, sizeof(out)); /* the default */
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK(strstr(out, "malloc_stats") == NULL);
+}
+
+/* bastion_stats_json: snprintf's contract, the same numbers as
+ * bastion_stats, and the shape the header documents (tests/stats.cmake's
+ * stats_json test parses it with a JSON parser). */
+static void test_stats_json(unsigned cls)
+{
+	size_t n = bastion_stats_json(NULL, 0);
+	CHECK(n > 100);
+	char *buf = malloc(n + 1);
+	CHECK(buf != NULL);
+	if (!buf)
+		return;
+	CHECK(bastion_stats_json(buf, n + 1) == n && strlen(buf) == n);
+	char want[128];
+	snprintf(want, sizeof(want),
+	         "{\"format\":\"bastion-stats-1\",\"pid\":%d,\"program\":\"%s\"", (int)getpid(),
+	         program_invocation_short_name);
+	CHECK_MSG(strncmp(buf, want, strlen(want)) == 0, "%s", buf);
+	CHECK(buf[n - 1] == '}' && strstr(buf, "\"total\":{\"bytes_in_use\":") != NULL);
+	/* The class of the live 100-byte blocks, with its count. */
+	struct bastion_stats s = snap();
+	char cls_obj[160];
+	snprintf(cls_obj, sizeof(cls_obj), "{\"class\":%u,\"chunk_size\":%zu,\"zones\":%zu", cls,
+	         s.classes[cls].chunk_size, s.classes[cls].zones);
+	CHECK_MSG(strstr(buf, cls_obj) != NULL, "%s not in %s", cls_obj, buf);
+	/* Braces and brackets balance, outside strings. */
+	int depth = 0, min = 0;
+	bool in_str = false;
+	for (const char *p = buf; *p; p++) {
+		if (*p == '"')
+			in_str = !in_str;
+		else if (!in_str && (*p == '{' || *p == '['))
+			depth++;
+		else if (!in_str && (*p == '}' || *p == ']'))
+			depth--;
+		min = depth < min ? depth : min;
+	}
+	CHECK(depth == 0 && min == 0 && !in_str);
+	/* Too small: cut, NUL-terminated, the full length returned. */
+	char small[10];
+	memset(small, 'x', sizeof(small));
+	CHECK(bastion_stats_json(small, sizeof(small)) >= n - 64 && small[9] == 0 &&
+	      strncmp(small, "{\"format\"", 9) == 0);
+	char one[1] = {'x'};
+	CHECK(bastion_stats_json(one, 1) > 0 && one[0] == 0);
+	free(buf);
 }
 
 static void close_stderr(void)
@@ -574,6 +633,7 @@ int main(int argc, char **argv)
 	test_mallinfo();
 	test_malloc_info(cls);
 	test_malloc_stats(cls);
+	test_stats_json(cls);
 	test_threads();
 	test_stats_at_exit(cls);
 	for (int i = NBLOCKS / 2; i < NBLOCKS; i++)

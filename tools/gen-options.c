@@ -22,13 +22,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#define WORDS_count(name) NULL
+#define WORDS_size(name)  NULL
+#define WORDS_flag(name)  NULL
+#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
+
 static const struct {
 	const char *name, *type;
 	unsigned long long def, min, max;
 	const char *looser, *doc;
+	const char *const *words; /* a word option's value names, or NULL */
 } opts[] = {
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	{#name, #type, def, min, max, #looser, doc},
+	{#name, #type, def, min, max, #looser, doc, WORDS_##type(name)},
 #include "options.def"
 #undef BST_OPTION
 };
@@ -70,9 +76,24 @@ static unsigned unit_shift(unsigned long long v)
 	return 0;
 }
 
-/* v as the docs show it: "1 MiB" for sizes, decimal otherwise. */
+/* A word option's value names, or NULL. */
+static const char *const *words_of(const char *name)
+{
+	for (size_t i = 0; i < NOPT; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return opts[i].words;
+	return NULL;
+}
+
+/* v as the docs show it: "1 MiB" for sizes, a word option's name, decimal
+ * otherwise. */
 static void print_human(const char *name, unsigned long long v)
 {
+	const char *const *words = words_of(name);
+	if (words) {
+		fputs(words[v], stdout);
+		return;
+	}
 	unsigned shift = is_size(name) ? unit_shift(v) : 0;
 	if (shift)
 		printf("%llu %s", v >> shift, shift == 30 ? "GiB" : shift == 20 ? "MiB" : "KiB");
@@ -80,9 +101,15 @@ static void print_human(const char *name, unsigned long long v)
 		printf("%llu", v);
 }
 
-/* v as BASTION_OPTIONS would spell it: "1m" for sizes, decimal otherwise. */
+/* v as BASTION_OPTIONS would spell it: "1m" for sizes, a word option's
+ * name, decimal otherwise. */
 static void print_value(const char *name, unsigned long long v)
 {
+	const char *const *words = words_of(name);
+	if (words) {
+		fputs(words[v], stdout);
+		return;
+	}
 	unsigned shift = is_size(name) ? unit_shift(v) : 0;
 	if (shift)
 		printf("%llu%c", v >> shift, shift == 30 ? 'g' : shift == 20 ? 'm' : 'k');
@@ -138,7 +165,10 @@ static void markdown(void)
 		printf("| `%s` | %s | ", opts[i].name, opts[i].type);
 		print_human(opts[i].name, opts[i].def);
 		fputs(" | ", stdout);
-		if (opts[i].min == 0 && opts[i].max == 1) {
+		if (opts[i].words) {
+			for (unsigned long long v = opts[i].min; v <= opts[i].max; v++)
+				printf("%s%s", v == opts[i].min ? "" : " or ", opts[i].words[v]);
+		} else if (opts[i].min == 0 && opts[i].max == 1) {
 			fputs("0 or 1", stdout);
 		} else {
 			print_human(opts[i].name, opts[i].min);
