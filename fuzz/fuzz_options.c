@@ -3,18 +3,21 @@
  * bytes, against a reference model written independently here from the
  * documented grammar:
  *   options := item ("," item)*
- *   item    := "" | "help" | "profile=" pname | name "=" value
+ *   item    := "" | "help" ["=" ("0"|"1")] | "profile=" pname | name "=" value
  *   value   := digits [k|K|m|M|g|G]       (no overflow, within [min, max])
  *            | a word option's value name  (its index is the value)
- * Profile items come first, wherever they stand: each applies its
- * settings (options.def) as if they were items; an unknown profile prints
- * one bad-value notice. Then the other items, in order: later ones
- * override earlier ones; an unknown name or a bad value prints
- * one notice and changes nothing; a value looser than the default prints
- * one notice and is applied, except in a privileged process (secure), where
- * it prints one refusal and changes nothing. "help" (any number of times)
- * prints one "help:" line per option and per profile, once, and changes
- * nothing.
+ * "help" or "help=1" anywhere prints one "help:" line per option and per
+ * profile and nothing else, and changes nothing; "help=0" asks for
+ * nothing, another help value is bad. Otherwise profile items come first,
+ * wherever they stand: each applies its settings (options.def) as if they
+ * were items; an unknown profile is a bad value. Then the other items, in
+ * order: later ones override earlier ones; an unknown name or a bad value
+ * is a problem and changes nothing; in a privileged process (secure) a
+ * value looser than the default is a problem (refused) and changes
+ * nothing. Problems print one line each in order while there are at most
+ * four, else the first three and one "more problems ignored:" line. Then
+ * one "protection weakened" line per option whose final value is looser
+ * than its default, at most four.
  *
  * Checked for every input, parsed once as an ordinary and once as a
  * privileged process:
@@ -80,11 +83,22 @@ __attribute__((noreturn)) static void fail(const char *what, const char *input)
 
 /* ---- the reference model ---- */
 
+/* Problem kinds, in the order the items raise them. */
+enum { P_UNKNOWN, P_BAD, P_REFUSED };
+
 typedef struct {
 	unsigned long long v[NOPT];
-	unsigned unknown, bad, weakened, refused;
+	unsigned problems;      /* all of them */
+	unsigned char first[4]; /* the kinds of the first four */
 	bool help;
 } model_t;
+
+static void model_problem(model_t *m, unsigned kind)
+{
+	if (m->problems < 4)
+		m->first[m->problems] = (unsigned char)kind;
+	m->problems++;
+}
 
 static bool model_value(const char *s, size_t n, unsigned long long *out)
 {
@@ -145,7 +159,7 @@ static void model_pass(model_t *m, const char *s, bool secure, bool profiles_pas
 				    !memcmp(profiles[i].name, eq + 1, vlen))
 					p = i;
 			if (p == NPROFILE)
-				m->bad++;
+				model_problem(m, P_BAD);
 			else
 				model_pass(m, profiles[p].settings, secure, false);
 		} else if (len > 0 && !profile && !profiles_pass) {
@@ -154,20 +168,22 @@ static void model_pass(model_t *m, const char *s, bool secure, bool profiles_pas
 				if (strlen(opts[i].name) == nlen && !memcmp(opts[i].name, s, nlen))
 					idx = i;
 			unsigned long long v;
-			if (len == 4 && !memcmp(s, "help", 4)) {
-				m->help = true;
+			if (nlen == 4 && !memcmp(s, "help", 4)) {
+				/* "help" and "help=1" were seen before the passes;
+				 * "help=0" asks for nothing; any other value is bad. */
+				if (!(eq && len == 6 && (s[5] == '0' || s[5] == '1')))
+					model_problem(m, P_BAD);
 			} else if (idx == NOPT) {
-				m->unknown++;
+				model_problem(m, P_UNKNOWN);
 			} else if (!eq ||
 			           !(model_word(idx, eq + 1, len - nlen - 1, &v) ||
 			             model_value(eq + 1, len - nlen - 1, &v)) ||
 			           v < opts[idx].min || v > opts[idx].max) {
-				m->bad++;
+				model_problem(m, P_BAD);
 			} else if (secure && bst_option_looser(idx, v)) {
-				m->refused++;
+				model_problem(m, P_REFUSED);
 			} else {
 				m->v[idx] = v;
-				m->weakened += bst_option_looser(idx, v);
 			}
 		}
 		if (s[len] == 0)
@@ -178,6 +194,17 @@ static void model_pass(model_t *m, const char *s, bool secure, bool profiles_pas
 
 static void model_parse(model_t *m, const char *s, bool secure)
 {
+	/* help (or help=1) anywhere: the table, and nothing else happens. */
+	for (const char *p = s;;) {
+		size_t len = strcspn(p, ",");
+		if ((len == 4 && !memcmp(p, "help", 4)) || (len == 6 && !memcmp(p, "help=1", 6)))
+			m->help = true;
+		if (p[len] == 0)
+			break;
+		p += len + 1;
+	}
+	if (m->help)
+		return;
 	model_pass(m, s, secure, true);
 	model_pass(m, s, secure, false);
 }
@@ -258,7 +285,8 @@ static void check_parse(const char *input, size_t n, bool secure)
 	bst_options_parse(&got, input, secure);
 	capture_end(saved, out, cap);
 
-	model_t m = {{0}, 0, 0, 0, 0, false};
+	model_t m;
+	memset(&m, 0, sizeof(m));
 	for (size_t i = 0; i < NOPT; i++)
 		m.v[i] = opts[i].def;
 	model_parse(&m, input, secure);
@@ -275,18 +303,30 @@ static void check_parse(const char *input, size_t n, bool secure)
 			fail("parser and model disagree", input);
 		}
 	}
-	if (count_lines(out, "unknown option ignored:", input) != m.unknown)
-		fail("wrong number of unknown-option notices", input);
-	if (count_lines(out, "bad value ignored:", input) != m.bad)
-		fail("wrong number of bad-value notices", input);
-	if (count_lines(out, "protection weakened by BASTION_OPTIONS:", input) != m.weakened)
+	/* Problems: each its line while there are at most four; past that
+	 * the first three and one line that counts the rest. */
+	unsigned kinds[3] = {0, 0, 0}, more = m.problems > 4;
+	for (unsigned k = 0; k < m.problems && k < (more ? 3u : 4u); k++)
+		kinds[m.first[k]]++;
+	if (count_lines(out, "unknown option ignored:", input) != kinds[P_UNKNOWN] ||
+	    count_lines(out, "bad value ignored:", input) != kinds[P_BAD] ||
+	    count_lines(out, BST_REFUSED_NOTICE, input) != kinds[P_REFUSED])
+		fail("wrong number of unknown-option, bad-value or refusal notices", input);
+	if (count_lines(out, "more problems ignored:", input) != more)
+		fail("wrong count line for problems past the fourth", input);
+	/* Weakened: one line per option whose value in force weakens a
+	 * protection, at most four. */
+	unsigned weak = 0;
+	for (size_t i = 0; i < NOPT && !m.help; i++)
+		weak += bst_option_looser(i, m.v[i]);
+	weak = weak > 4 ? 4 : weak;
+	if (count_lines(out, "protection weakened by BASTION_OPTIONS:", input) != weak)
 		fail("wrong number of weakened-protection notices", input);
-	if (count_lines(out, BST_REFUSED_NOTICE, input) != m.refused)
-		fail("wrong number of refusal notices", input);
 	unsigned help = m.help ? (unsigned)(NOPT + NPROFILE) : 0;
 	if (count_lines(out, "help:", input) != help)
 		fail("wrong number of help lines", input);
-	if (count_lines(out, "", input) != m.unknown + m.bad + m.weakened + m.refused + help)
+	unsigned shown = m.problems < 4 ? m.problems : 4;
+	if (count_lines(out, "", input) != shown + weak + help)
 		fail("notices that the model does not predict", input);
 
 	/* Round trip: the canonical spelling of the result parses back. */

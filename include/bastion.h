@@ -213,6 +213,18 @@ size_t bastion_purge(void);
 int bastion_malloc_trim(size_t pad);
 int bastion_mallopt(int param, int value);
 
+/* Options a program bakes in: define this function in a program linked
+ * with bastion (statically, or against libbastion.so) and bastion applies
+ * the string it returns, "name=value,..." as in BASTION_OPTIONS, before
+ * the environment's, which can change any of them, except in a privileged
+ * process (setuid, setgid, file capabilities), where the environment may
+ * only tighten bastion and cannot change what the program set. A program
+ * that is only preloaded must export it (-rdynamic) for bastion to see it.
+ * bastion calls it once, while it starts: it must not allocate. Declared
+ * with default visibility, so that a definition after this header is
+ * exported even from a program built with -fvisibility=hidden. */
+__attribute__((visibility("default"))) const char *bastion_default_options(void);
+
 /* Size class of a small chunk size: the smallest chunk that holds a request
  * of `size` bytes. Exposed for tests and tools. Returns 0 for sizes served
  * by dedicated mappings ("large" allocations). */

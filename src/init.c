@@ -74,14 +74,25 @@ __attribute__((weak)) void bst_copy_init(void)
 {
 }
 
+/* Options a program bakes in (include/bastion.h): a weak reference, so a
+ * program without it links and runs as before. */
+extern const char *bastion_default_options(void) __attribute__((weak));
+
 static void initialise(void)
 {
 	/* First: until it has run, the checked copies use byte loops. */
 	bst_copy_init();
 	bst_g.secure = privileged();
 	bst_options_defaults(&bst_g.opt);
-	bst_options_parse(&bst_g.opt, bst_getenv("BASTION_OPTIONS", BST_ENV_TIGHTEN_ONLY),
-	                  bst_g.secure);
+	unsigned got =
+	    bst_options_load(&bst_g.opt, bastion_default_options ? bastion_default_options() : NULL,
+	                     bst_getenv("BASTION_OPTIONS", BST_ENV_TIGHTEN_ONLY), bst_g.secure);
+	/* help: the table was printed; the program is not run. */
+	if (got & BST_OPTIONS_HELP)
+		_exit(0);
+	if ((got & BST_OPTIONS_BAD) && bst_g.opt.abort_on_bad_options)
+		bst_fatal(BST_E_BAD_OPTIONS, "unknown option or bad value (abort_on_bad_options=1)",
+		          NULL, 0);
 	bst_random_init();
 	bst_random_bytes(&bst_g.large_secret, sizeof(bst_g.large_secret));
 	/* Without a zone region every small allocation fails with ENOMEM;

@@ -154,11 +154,23 @@ struct bst_options {
 #undef BST_OPTION
 };
 void bst_options_defaults(struct bst_options *o);
-/* Applies "name=value,..." (BASTION_OPTIONS) over o; never allocates. With
- * secure (a privileged process: bst_g.secure), values that would weaken a
- * protection (the looser column of options.def) are refused with one
- * BST_REFUSED_NOTICE line naming the item, and the option is unchanged. */
-void bst_options_parse(struct bst_options *o, const char *s, bool secure);
+/* Applies the program's options (baked: bastion_default_options, trusted)
+ * and then the environment's (env: BASTION_OPTIONS), each
+ * "name=value,...", over o; either may be NULL. Never allocates. With
+ * secure (a privileged process: bst_g.secure), an environment value that
+ * would weaken a protection (the looser column of options.def), or change
+ * an option the program set, is refused with one BST_REFUSED_NOTICE line
+ * naming the item, and the option is unchanged. Unknown options and bad
+ * values are ignored, each with a line that says why (at most a few lines
+ * in all); then each option whose value in force weakens a protection gets
+ * one line. help (or help=1) in env prints the table and applies nothing.
+ * Returns BST_OPTIONS_HELP for help, else BST_OPTIONS_BAD if an option was
+ * unknown or a value bad, else 0. */
+unsigned bst_options_load(struct bst_options *o, const char *baked, const char *env, bool secure);
+#define BST_OPTIONS_HELP 1u
+#define BST_OPTIONS_BAD  2u
+/* bst_options_load with no options of the program's. */
+unsigned bst_options_parse(struct bst_options *o, const char *s, bool secure);
 #define BST_REFUSED_NOTICE "weakening refused in a privileged process (AT_SECURE):"
 /* Whether value v of option idx (options.def order) weakens a protection
  * compared with its default: its looser expression. */

@@ -122,47 +122,34 @@ bool bst_option_looser(size_t idx, unsigned long long v)
 	return false;
 }
 
-/* Sets option idx to v, unless v weakens a protection in a privileged
- * process; item is how BASTION_OPTIONS spelled it. */
-static void set(struct bst_options *o, size_t idx, unsigned long long v, const char *item,
-                bool secure)
+/* name=v as BASTION_OPTIONS spells it: sizes with the largest k, m or g
+ * suffix that divides them exactly (as tools/gen-options.c does for the man
+ * page), a word option's value by its name. buf holds at least 224 bytes. */
+static size_t put_value(char *buf, size_t pos, size_t i, unsigned long long v)
 {
-	bool looser = bst_option_looser(idx, v);
-	if (looser && secure) {
-		bst_warn("options", BST_REFUSED_NOTICE, item);
-		return;
-	}
-	size_t k = 0;
-#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	if (k++ == idx)                                                                            \
-		o->name = (__typeof__(o->name))v;
-#include "options.def"
-#undef BST_OPTION
-	if (looser)
-		bst_warn("options", "protection weakened by BASTION_OPTIONS:", item);
-}
-
-/* name=default as BASTION_OPTIONS spells it: sizes with the largest k, m
- * or g suffix that divides them exactly, as tools/gen-options.c does for
- * the man page. buf holds at least 224 bytes. */
-static size_t put_setting(char *buf, size_t pos, size_t i)
-{
-	unsigned long long v = table[i].def;
-	if (table[i].words) {
-		pos = bst_append(buf, pos, 224, table[i].name);
-		buf[pos++] = '=';
+	if (table[i].words)
 		return bst_append(buf, pos, 224, table[i].words[v]);
-	}
 	unsigned shift = 0;
 	if (table[i].is_size)
 		for (shift = 30; shift && (v == 0 || v % (1ull << shift) != 0);)
 			shift -= 10;
-	pos = bst_append(buf, pos, 224, table[i].name);
-	buf[pos++] = '=';
 	pos = bst_append_dec(buf, pos, 224, (size_t)(v >> shift));
 	if (shift)
 		buf[pos++] = shift == 30 ? 'g' : shift == 20 ? 'm' : 'k';
 	return pos;
+}
+
+static size_t put_setting_of(char *buf, size_t pos, size_t i, unsigned long long v)
+{
+	pos = bst_append(buf, pos, 224, table[i].name);
+	buf[pos++] = '=';
+	return put_value(buf, pos, i, v);
+}
+
+/* name=default. */
+static size_t put_setting(char *buf, size_t pos, size_t i)
+{
+	return put_setting_of(buf, pos, i, table[i].def);
 }
 
 /* One line per option: "bastion: options: help: name=default  doc", the
@@ -196,10 +183,92 @@ static void print_help(void)
 	}
 }
 
-/* The items of s, one by one. Profile items are applied by the caller
- * before the others (profiles), and skipped here. */
-static void parse_items(struct bst_options *o, const char *s, bool secure, bool profiles_only,
-                        bool *helped)
+/* One load of the options: the program's string, then the environment's. */
+typedef struct {
+	struct bst_options *o;
+	bool secure;       /* a privileged process */
+	bool env;          /* the items come from BASTION_OPTIONS (else the program) */
+	bool baked[NOPT];  /* set by the program's bastion_default_options */
+	bool by_env[NOPT]; /* the value now in force came from BASTION_OPTIONS */
+	unsigned problems; /* unknown options, bad values and refusals, in order */
+	unsigned bad;      /* unknown options and bad values */
+	char held[224];    /* the fourth problem's line, printed if it is the last */
+} load_t;
+
+/* Problems print at most PROBLEM_LINES lines: the first ones, then (when
+ * there are more) one line that counts the rest. So do weakening notices.
+ * A typo repeated in a long string cannot flood a log. */
+#define PROBLEM_LINES 4
+
+/* The notice of one problem: "<msg> <item> (<why>)". */
+static void problem(load_t *L, const char *msg, const char *item, const char *why)
+{
+	char line[224];
+	size_t n = bst_append(line, 0, sizeof(line) - 1, msg);
+	n = bst_append(line, n, sizeof(line) - 1, " ");
+	n = bst_append(line, n, sizeof(line) - 1, item);
+	if (why) {
+		n = bst_append(line, n, sizeof(line) - 1, " (");
+		n = bst_append(line, n, sizeof(line) - 1, why);
+		n = bst_append(line, n, sizeof(line) - 1, ")");
+	}
+	line[n] = 0;
+	L->problems++;
+	if (L->problems < PROBLEM_LINES)
+		bst_warn("options", line, "");
+	else if (L->problems == PROBLEM_LINES)
+		memcpy(L->held, line, n + 1);
+}
+
+/* The valid values of option idx, for a bad value's notice. */
+static const char *range_of(size_t idx, char *buf, const char *cause)
+{
+	size_t n = bst_append(buf, 0, 223, cause);
+	if (table[idx].words) {
+		n = bst_append(buf, n, 223, "one of: ");
+		for (size_t k = 0; table[idx].words[k]; k++) {
+			n = bst_append(buf, n, 223, k ? ", " : "");
+			n = bst_append(buf, n, 223, table[idx].words[k]);
+		}
+	} else if (table[idx].min == 0 && table[idx].max == 1) {
+		n = bst_append(buf, n, 223, "0 or 1");
+	} else {
+		n = bst_append(buf, n, 223, "from ");
+		n = put_value(buf, n, idx, table[idx].min);
+		n = bst_append(buf, n, 223, " to ");
+		n = put_value(buf, n, idx, table[idx].max);
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* Sets option idx to v from item, unless that weakens a protection (or
+ * changes what the program set) in a privileged process. */
+static void set(load_t *L, size_t idx, unsigned long long v, const char *item)
+{
+	if (L->env && L->secure && (bst_option_looser(idx, v) || L->baked[idx])) {
+		problem(L, BST_REFUSED_NOTICE, item, L->baked[idx] ? "the program sets it" : NULL);
+		return;
+	}
+	size_t k = 0;
+#define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
+	if (k++ == idx)                                                                            \
+		L->o->name = (__typeof__(L->o->name))v;
+#include "options.def"
+#undef BST_OPTION
+	L->baked[idx] = L->baked[idx] || !L->env;
+	L->by_env[idx] = L->env;
+}
+
+/* Whether item (len bytes) asks for help: "help" or "help=1". */
+static bool is_help(const char *s, size_t len)
+{
+	return (len == 4 && memcmp(s, "help", 4) == 0) || (len == 6 && memcmp(s, "help=1", 6) == 0);
+}
+
+/* The items of s, one by one. Profile items are applied in a pass of
+ * their own (profiles_only), before the others, and skipped in theirs. */
+static void parse_items(load_t *L, const char *s, bool profiles_only)
 {
 	while (s && *s) {
 		const char *end = strchr(s, ',');
@@ -211,7 +280,7 @@ static void parse_items(struct bst_options *o, const char *s, bool secure, bool 
 			if (strlen(table[i].name) == nlen && memcmp(table[i].name, s, nlen) == 0)
 				idx = i;
 		unsigned long long v;
-		char item[96];
+		char item[96], why[224];
 		size_t ilen = len < sizeof(item) - 1 ? len : sizeof(item) - 1;
 		/* The item is echoed in a one-line notice: control bytes must
 		 * not break the line or reach the terminal. */
@@ -219,41 +288,131 @@ static void parse_items(struct bst_options *o, const char *s, bool secure, bool 
 			item[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 		item[ilen] = 0;
 		bool is_profile = nlen == 7 && memcmp(s, "profile", 7) == 0;
+		size_t vlen = eq ? len - nlen - 1 : 0;
 		if (profiles_only != is_profile || len == 0) {
 			/* the other pass's item, or an empty one */
 		} else if (is_profile) {
 			size_t p = NPROFILE;
 			for (size_t i = 0; eq && i < NPROFILE; i++)
-				if (strlen(profiles[i].name) == len - nlen - 1 &&
-				    memcmp(profiles[i].name, eq + 1, len - nlen - 1) == 0)
+				if (strlen(profiles[i].name) == vlen &&
+				    memcmp(profiles[i].name, eq + 1, vlen) == 0)
 					p = i;
-			if (p == NPROFILE)
-				bst_warn("options", "bad value ignored:", item);
-			else
-				parse_items(o, profiles[p].settings, secure, false, helped);
-		} else if (len == 4 && memcmp(s, "help", 4) == 0) {
-			if (!*helped)
-				print_help();
-			*helped = true;
+			if (p == NPROFILE) {
+				size_t n = bst_append(why, 0, sizeof(why) - 1, "profiles:");
+				for (size_t i = 0; i < NPROFILE; i++) {
+					n = bst_append(why, n, sizeof(why) - 1, " ");
+					n = bst_append(why, n, sizeof(why) - 1, profiles[i].name);
+				}
+				why[n] = 0;
+				L->bad++;
+				problem(L, "bad value ignored:", item, why);
+			} else {
+				parse_items(L, profiles[p].settings, false);
+			}
+		} else if (nlen == 4 && memcmp(s, "help", 4) == 0) {
+			/* Handled before anything else (bst_options_load); help=0
+			 * asks for nothing. */
+			if (!is_help(s, len) && !(len == 6 && memcmp(s, "help=0", 6) == 0)) {
+				L->bad++;
+				problem(L, "bad value ignored:", item,
+				        "help or help=1 prints this table");
+			}
 		} else if (idx == NOPT) {
-			bst_warn("options", "unknown option ignored:", item);
-		} else if (!eq ||
-		           !(parse_word(idx, eq + 1, len - nlen - 1, &v) ||
-		             parse_value(eq + 1, len - nlen - 1, &v)) ||
-		           v < table[idx].min || v > table[idx].max) {
-			bst_warn("options", "bad value ignored:", item);
+			L->bad++;
+			problem(L, "unknown option ignored:", item,
+			        "BASTION_OPTIONS=help lists them");
+		} else if (!eq || vlen == 0) {
+			L->bad++;
+			problem(L, "bad value ignored:", item, range_of(idx, why, "no value; "));
+		} else if (!parse_word(idx, eq + 1, vlen, &v) && !parse_value(eq + 1, vlen, &v)) {
+			L->bad++;
+			problem(L, "bad value ignored:", item,
+			        range_of(idx, why, table[idx].words ? "" : "not a number; "));
+		} else if (v < table[idx].min || v > table[idx].max) {
+			L->bad++;
+			problem(L, "bad value ignored:", item,
+			        range_of(idx, why, "out of range; "));
 		} else {
-			set(o, idx, v, item, secure);
+			set(L, idx, v, item);
 		}
 		s = end ? end + 1 : NULL;
 	}
 }
 
-void bst_options_parse(struct bst_options *o, const char *s, bool secure)
+/* Applies one string: its profiles first, wherever they stand (then each
+ * of their options can be set one by one: profile=fuzz,alloc_fill=0),
+ * then its other items in order. */
+static void parse_string(load_t *L, const char *s, bool env)
 {
-	bool helped = false; /* "help,help" prints the table once */
-	/* Profiles first, wherever they stand: then each of their options
-	 * can be set one by one (profile=fuzz,alloc_fill=0). */
-	parse_items(o, s, secure, true, &helped);
-	parse_items(o, s, secure, false, &helped);
+	L->env = env;
+	parse_items(L, s, true);
+	parse_items(L, s, false);
+}
+
+/* Whether s asks for help. */
+static bool wants_help(const char *s)
+{
+	while (s && *s) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		if (is_help(s, len))
+			return true;
+		s = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+unsigned bst_options_load(struct bst_options *o, const char *baked, const char *env, bool secure)
+{
+	/* help prints the table and changes nothing: the process then ends
+	 * (init.c), so nothing else of the string matters. */
+	if (wants_help(env)) {
+		print_help();
+		return BST_OPTIONS_HELP;
+	}
+	load_t L;
+	memset(&L, 0, sizeof(L));
+	L.o = o;
+	L.secure = secure;
+	parse_string(&L, baked, false);
+	parse_string(&L, env, true);
+	if (L.problems == PROBLEM_LINES) {
+		bst_warn("options", L.held, "");
+	} else if (L.problems > PROBLEM_LINES) {
+		char n[24];
+		n[bst_append_dec(n, 0, sizeof(n) - 1, L.problems - PROBLEM_LINES + 1)] = 0;
+		bst_warn("options", "more problems ignored:", n);
+	}
+	/* One notice per weakened option, for the value in force, so that
+	 * nobody runs weakened by accident; at most PROBLEM_LINES lines. */
+	unsigned weak = 0, shown = 0;
+	for (size_t i = 0; i < NOPT; i++)
+		weak += bst_option_looser(i, ((const unsigned long long *)o)[i]);
+	for (size_t i = 0; i < NOPT; i++) {
+		unsigned long long v = ((const unsigned long long *)o)[i];
+		if (!bst_option_looser(i, v))
+			continue;
+		if (weak > PROBLEM_LINES && shown == PROBLEM_LINES - 1) {
+			char more[64];
+			size_t n = bst_append_dec(more, 0, sizeof(more) - 1, weak - shown);
+			n = bst_append(more, n, sizeof(more) - 1, " more options");
+			more[n] = 0;
+			bst_warn("options", "protection weakened by BASTION_OPTIONS:", more);
+			break;
+		}
+		char set_as[224];
+		set_as[put_setting_of(set_as, 0, i, v)] = 0;
+		bst_warn("options",
+		         L.by_env[i]
+		             ? "protection weakened by BASTION_OPTIONS:"
+		             : "protection weakened by the program (bastion_default_options):",
+		         set_as);
+		shown++;
+	}
+	return L.bad ? BST_OPTIONS_BAD : 0;
+}
+
+unsigned bst_options_parse(struct bst_options *o, const char *s, bool secure)
+{
+	return bst_options_load(o, NULL, s, secure);
 }

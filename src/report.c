@@ -85,8 +85,10 @@ void bst_warn(const char *kind, const char *msg, const char *detail)
 	n = bst_append(line, n, cap, kind);
 	n = bst_append(line, n, cap, ": ");
 	n = bst_append(line, n, cap, msg);
-	n = bst_append(line, n, cap, " ");
-	n = bst_append(line, n, cap, detail);
+	if (detail && *detail) {
+		n = bst_append(line, n, cap, " ");
+		n = bst_append(line, n, cap, detail);
+	}
 	line[n++] = '\n';
 	write_line(line, n);
 }

@@ -502,6 +502,25 @@ static int setting(char *buf, size_t cap, size_t i)
 	return snprintf(buf, cap, "%s=%llu%s", opts[i].name, v, suffix);
 }
 
+/* name=v as the notices spell it: sizes with the k, m or g suffix that
+ * divides them exactly, a word option's value by name. */
+__attribute__((unused)) static void canon_setting(char *buf, size_t cap, size_t i,
+                                                  unsigned long long v)
+{
+	size_t n = strlen(opts[i].name);
+	bool size = n > 6 && strcmp(opts[i].name + n - 6, "_bytes") == 0;
+	if (opts[i].words)
+		snprintf(buf, cap, "%s=%s", opts[i].name, opts[i].words[v]);
+	else if (size && v && v % (1ull << 30) == 0)
+		snprintf(buf, cap, "%s=%llug", opts[i].name, v >> 30);
+	else if (size && v && v % (1ull << 20) == 0)
+		snprintf(buf, cap, "%s=%llum", opts[i].name, v >> 20);
+	else if (size && v && v % (1ull << 10) == 0)
+		snprintf(buf, cap, "%s=%lluk", opts[i].name, v >> 10);
+	else
+		snprintf(buf, cap, "%s=%llu", opts[i].name, v);
+}
+
 /* The table BASTION_OPTIONS=help prints: one line per option. */
 static const char *help_text(void)
 {
@@ -547,22 +566,39 @@ static void test_startup(void)
 	test_startup_case("wipe=0",
 	                  "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n",
 	                  "kept\n");
-	/* Bad items are reported one line each and skipped; the items after
-	 * them still apply. */
+	/* Bad items are reported one line each, with why, and skipped; the
+	 * items after them still apply. */
 	test_startup_case("nosuch,quarantine_slots=x,wipe=0",
-	                  "bastion: options: unknown option ignored: nosuch\n"
-	                  "bastion: options: bad value ignored: quarantine_slots=x\n"
+	                  "bastion: options: unknown option ignored: nosuch (BASTION_OPTIONS=help "
+	                  "lists them)\n"
+	                  "bastion: options: bad value ignored: quarantine_slots=x (not a number; "
+	                  "from 0 to 4096)\n"
 	                  "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n",
 	                  "kept\n");
-	/* help prints the table and the program goes on with the defaults. */
-	test_startup_case("help", help_text(), "zero\n");
-	char err[9000];
-	snprintf(err, sizeof(err), "%s%s", help_text(),
-	         "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n");
-	test_startup_case("help,wipe=0,help", err, "kept\n");
-	/* The table matches options.def: eighteen options and one profile,
+	/* help (or help=1) prints the table and ends the process with 0:
+	 * nothing else of the string applies, the program does not run. */
+	test_startup_case("help", help_text(), "");
+	test_startup_case("help=1", help_text(), "");
+	test_startup_case("help,wipe=0,help", help_text(), "");
+	test_startup_case("wipe=0,nosuch,help=1", help_text(), "");
+	test_startup_case("help=0", "", "zero\n");
+	/* abort_on_bad_options=1 makes a bad item fatal, wherever it stands;
+	 * good ones alone run as usual. */
+	const char *fatal[] = {"abort_on_bad_options=1,nosuch", "wipe=x,abort_on_bad_options=1",
+	                       "profile=nosuch,abort_on_bad_options=1"};
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		struct child c;
+		run_child(&c, NULL, fatal[i], "wipe");
+		CHECK_MSG(aborted(&c) && strstr(c.err, "\nbastion: bad-options: ") != NULL &&
+		              c.out[0] == 0,
+		          "BASTION_OPTIONS=%s: status %#x, stderr %s", fatal[i], c.status, c.err);
+	}
+	test_startup_case("abort_on_bad_options=1,wipe=0",
+	                  "bastion: options: protection weakened by BASTION_OPTIONS: wipe=0\n",
+	                  "kept\n");
+	/* The table matches options.def: nineteen options and one profile,
 	 * the first and last. */
-	CHECK(NOPT == 18 && NPROF == 1);
+	CHECK(NOPT == 19 && NPROF == 1);
 	CHECK(strstr(help_text(), "help: profile=fuzz ") != NULL);
 	CHECK(strncmp(help_text(), "bastion: options: help: quarantine_slots=256  ", 45) == 0);
 	CHECK(strstr(help_text(), "help: quarantine_bytes=1m ") != NULL);
@@ -577,28 +613,35 @@ static int parse_failures;
 /* Parses in over the defaults with stderr captured, as an ordinary or a
  * privileged (secure) process; the lines printed must be err exactly and
  * the result want. */
-static void parse_case_as(bool secure, const char *in, const char *err,
-                          const struct bst_options *want)
+static void load_case(bool secure, const char *baked, const char *in, const char *err,
+                      const struct bst_options *want)
 {
 	struct bst_options got;
 	bst_options_defaults(&got);
 	int fd = memfd_create("test_options_parse", 0), saved = dup(2);
 	if (fd < 0 || saved < 0 || dup2(fd, 2) < 0)
 		exit(2);
-	bst_options_parse(&got, in, secure);
+	bst_options_load(&got, baked, in, secure);
 	dup2(saved, 2);
 	close(saved);
-	char out[4096];
+	char out[8192];
 	capture(fd, out, sizeof(out));
 	bool ok = strcmp(out, err) == 0 && memcmp(&got, want, sizeof(got)) == 0;
 	if (!ok) {
-		printf("parse \"%s\"%s:\n  expected: %s  got:      %s", in,
-		       secure ? " (privileged)" : "", err, out);
+		printf("parse \"%s\"%s%s%s:\n  expected: %s  got:      %s", in,
+		       secure ? " (privileged)" : "", baked ? " over the program's " : "",
+		       baked ? baked : "", err, out);
 		if (memcmp(&got, want, sizeof(got)) != 0)
 			printf("  and the values differ\n");
 		parse_failures++;
 	}
 	CHECK(ok);
+}
+
+static void parse_case_as(bool secure, const char *in, const char *err,
+                          const struct bst_options *want)
+{
+	load_case(secure, NULL, in, err, want);
 }
 
 static void parse_case(const char *in, const char *err, const struct bst_options *want)
@@ -607,8 +650,8 @@ static void parse_case(const char *in, const char *err, const struct bst_options
 }
 
 #define LINE(msg, item) "bastion: options: " msg " " item "\n"
-#define UNKNOWN(item)   LINE("unknown option ignored:", item)
-#define BAD(item)       LINE("bad value ignored:", item)
+#define UNKNOWN(item)   LINE("unknown option ignored:", item " (BASTION_OPTIONS=help lists them)")
+#define BAD(item, why)  LINE("bad value ignored:", item " (" why ")")
 #define WEAKENED(item)  LINE("protection weakened by BASTION_OPTIONS:", item)
 #define REFUSED(item)   LINE("weakening refused in a privileged process (AT_SECURE):", item)
 
@@ -644,7 +687,11 @@ static void test_parse_secure(void)
 				met = true;
 				snprintf(err, sizeof(err), REFUSED("%s"), in);
 				parse_case_as(true, in, err, &d);
-				snprintf(err, sizeof(err), WEAKENED("%s"), in);
+				/* The weakening notice spells the value in force as
+				 * the help table does. */
+				char canon[96];
+				canon_setting(canon, sizeof(canon), i, v);
+				snprintf(err, sizeof(err), WEAKENED("%s"), canon);
 				parse_case_as(false, in, err, &w);
 			} else {
 				parse_case_as(true, in, "", &w);
@@ -740,20 +787,28 @@ static void test_parse(void)
 	parse_case("=1", UNKNOWN("=1"), &d);
 	/* Bad values: not a number, out of range, no '=', empty, bad or
 	 * doubled suffix, overflow, sign. */
-	parse_case("wipe=yes", BAD("wipe=yes"), &d);
-	parse_case("wipe=2", BAD("wipe=2"), &d);
-	parse_case("quarantine_slots=4097", BAD("quarantine_slots=4097"), &d);
-	parse_case("sample_rate=2g", BAD("sample_rate=2g"), &d);
-	parse_case("wipe", BAD("wipe"), &d);
-	parse_case("wipe=", BAD("wipe="), &d);
-	parse_case("quarantine_bytes=1t", BAD("quarantine_bytes=1t"), &d);
-	parse_case("quarantine_bytes=1kk", BAD("quarantine_bytes=1kk"), &d);
-	parse_case("quarantine_bytes=k", BAD("quarantine_bytes=k"), &d);
+	parse_case("wipe=yes", BAD("wipe=yes", "not a number; 0 or 1"), &d);
+	parse_case("wipe=2", BAD("wipe=2", "out of range; 0 or 1"), &d);
+	parse_case("quarantine_slots=4097",
+	           BAD("quarantine_slots=4097", "out of range; from 0 to 4096"), &d);
+	parse_case("sample_rate=2g", BAD("sample_rate=2g", "out of range; from 0 to 1073741824"),
+	           &d);
+	parse_case("wipe", BAD("wipe", "no value; 0 or 1"), &d);
+	parse_case("wipe=", BAD("wipe=", "no value; 0 or 1"), &d);
+	parse_case("quarantine_bytes=1t", BAD("quarantine_bytes=1t", "not a number; from 0 to 1g"),
+	           &d);
+	parse_case("quarantine_bytes=1kk",
+	           BAD("quarantine_bytes=1kk", "not a number; from 0 to 1g"), &d);
+	parse_case("quarantine_bytes=k", BAD("quarantine_bytes=k", "not a number; from 0 to 1g"),
+	           &d);
 	parse_case("quarantine_bytes=18446744073709551616",
-	           BAD("quarantine_bytes=18446744073709551616"), &d);
-	parse_case("quarantine_bytes=17179869184g", BAD("quarantine_bytes=17179869184g"), &d);
-	parse_case("large_quarantine=-1", BAD("large_quarantine=-1"), &d);
-	parse_case("large_quarantine= 1", BAD("large_quarantine= 1"), &d);
+	           BAD("quarantine_bytes=18446744073709551616", "not a number; from 0 to 1g"), &d);
+	parse_case("quarantine_bytes=17179869184g",
+	           BAD("quarantine_bytes=17179869184g", "not a number; from 0 to 1g"), &d);
+	parse_case("large_quarantine=-1",
+	           BAD("large_quarantine=-1", "not a number; from 0 to 4096"), &d);
+	parse_case("large_quarantine= 1",
+	           BAD("large_quarantine= 1", "not a number; from 0 to 4096"), &d);
 
 	/* A bad item does not stop the ones after it, and each line comes
 	 * in order. */
@@ -761,10 +816,12 @@ static void test_parse(void)
 	w.quarantine_slots = 1024;
 	w.verify_abort = 0;
 	parse_case("nosuch=1,wipe=x,quarantine_slots=1024,bogus,verify_abort=0",
-	           UNKNOWN("nosuch=1") BAD("wipe=x") UNKNOWN("bogus") WEAKENED("verify_abort=0"),
+	           UNKNOWN("nosuch=1") BAD("wipe=x", "not a number; 0 or 1") UNKNOWN("bogus")
+	               WEAKENED("verify_abort=0"),
 	           &w);
 	/* Control bytes cannot break the line: they are echoed as '?'. */
-	parse_case("wipe=0\nbastion: fake", BAD("wipe=0?bastion: fake"), &d);
+	parse_case("wipe=0\nbastion: fake", BAD("wipe=0?bastion: fake", "not a number; 0 or 1"),
+	           &d);
 	parse_case("\x1b[2Jx=1", UNKNOWN("?[2Jx=1"), &d);
 	/* A long item is cut to 95 bytes: still one line. */
 	char longin[300], longout[300];
@@ -775,12 +832,66 @@ static void test_parse(void)
 
 	/* help: the table, once, and nothing changes. */
 	parse_case("help", help_text(), &d);
-	char err[9000];
-	snprintf(err, sizeof(err), "%s%s", help_text(), WEAKENED("wipe=0"));
+	parse_case("help,wipe=0,help", help_text(), &d);
+	parse_case("help=1", help_text(), &d);
+	parse_case("help=0", "", &d);
+	parse_case("help=2", BAD("help=2", "help or help=1 prints this table"), &d);
+
+	/* One weakening notice per option, for the value in force only. */
 	w = d;
 	w.wipe = 0;
-	parse_case("help,wipe=0,help", err, &w);
-	parse_case("help=1", UNKNOWN("help=1"), &d);
+	parse_case("wipe=0,wipe=0", WEAKENED("wipe=0"), &w);
+	parse_case("wipe=0,wipe=1", "", &d);
+	/* At most four lines of each kind: the first three, then a count. */
+	parse_case("a,b,c,d", UNKNOWN("a") UNKNOWN("b") UNKNOWN("c") UNKNOWN("d"), &d);
+	parse_case("a,b,c,d,e,wipe=2",
+	           UNKNOWN("a") UNKNOWN("b") UNKNOWN("c") LINE("more problems ignored:", "3"), &d);
+	w = d;
+	w.wipe = 0;
+	w.neighbour_checks = 0;
+	w.canary_chunks = 0;
+	w.sample_rate = 0;
+	w.quarantine_slots = 0;
+	parse_case("wipe=0,neighbour_checks=0,canary_chunks=0,sample_rate=0,quarantine_slots=0",
+	           WEAKENED("quarantine_slots=0") WEAKENED("sample_rate=0")
+	               WEAKENED("canary_chunks=0") WEAKENED("2 more options"),
+	           &w);
+
+	/* The program's own options (bastion_default_options), then the
+	 * environment's over them. */
+	w = d;
+	w.sample_rate = 64;
+	w.stats_at_exit = 1;
+	load_case(false, "sample_rate=64,stats_at_exit=1", NULL, "", &w);
+	load_case(false, "sample_rate=64,stats_at_exit=1", "", "", &w);
+	w.stats_at_exit = 0;
+	load_case(false, "sample_rate=64,stats_at_exit=1", "stats_at_exit=0", "", &w);
+	w = d;
+	w.wipe = 0;
+	load_case(false, "wipe=0", NULL,
+	          LINE("protection weakened by the program (bastion_default_options):", "wipe=0"),
+	          &w);
+	load_case(true, "wipe=0", NULL,
+	          LINE("protection weakened by the program (bastion_default_options):", "wipe=0"),
+	          &w);
+	load_case(false, "wipe=0", "wipe=1", "", &d);
+	/* A privileged process: the environment may not change what the
+	 * program set, even to the default, and may tighten the rest. */
+	w = d;
+	w.sample_rate = 64;
+	w.quarantine_slots = 1024;
+	load_case(true, "sample_rate=64", "sample_rate=4096,quarantine_slots=1024",
+	          REFUSED("sample_rate=4096 (the program sets it)"), &w);
+	w = d;
+	w.wipe = 0;
+	load_case(true, "wipe=0", "wipe=1",
+	          REFUSED("wipe=1 (the program sets it)") LINE(
+	              "protection weakened by the program (bastion_default_options):", "wipe=0"),
+	          &w);
+	/* The program's string is checked like the environment's. */
+	w = d;
+	w.sample_rate = 64;
+	load_case(false, "nosuch,sample_rate=64", NULL, UNKNOWN("nosuch"), &w);
 
 	/* Profiles: applied before every other item, wherever they stand, so
 	 * each of their options can be set one by one. */
@@ -800,7 +911,7 @@ static void test_parse(void)
 	w = f;
 	w.sample_rate = 0;
 	parse_case("sample_rate=0,profile=fuzz", WEAKENED("sample_rate=0"), &w);
-	parse_case("profile=nosuch", BAD("profile=nosuch"), &d);
+	parse_case("profile=nosuch", BAD("profile=nosuch", "profiles: fuzz"), &d);
 
 	/* A word option takes its values' names, and the numbers. */
 	w = d;
@@ -808,11 +919,11 @@ static void test_parse(void)
 	parse_case("stats_format=json", "", &w);
 	parse_case("stats_format=1", "", &w);
 	parse_case("stats_format=json,stats_format=text", "", &d);
-	parse_case("stats_format=xml", BAD("stats_format=xml"), &d);
-	parse_case("stats_format=JSON", BAD("stats_format=JSON"), &d);
-	parse_case("stats_format=2", BAD("stats_format=2"), &d);
-	parse_case("profile", BAD("profile"), &d);
-	parse_case("profile=", BAD("profile="), &d);
+	parse_case("stats_format=xml", BAD("stats_format=xml", "one of: text, json"), &d);
+	parse_case("stats_format=JSON", BAD("stats_format=JSON", "one of: text, json"), &d);
+	parse_case("stats_format=2", BAD("stats_format=2", "out of range; one of: text, json"), &d);
+	parse_case("profile", BAD("profile", "profiles: fuzz"), &d);
+	parse_case("profile=", BAD("profile=", "profiles: fuzz"), &d);
 	if (parse_failures == 0)
 		printf("parse: every case printed exactly the expected lines\n");
 	test_parse_secure();
