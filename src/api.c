@@ -286,10 +286,18 @@ BST_EXPORT void *bastion_calloc(size_t count, size_t size)
 	}
 	bool zeroed;
 	void *p = bst_alloc(total, 0, BST_KIND_MALLOC, &zeroed);
-	/* Freed chunks come back verified zero, large ones fresh from mmap;
-	 * never-used chunks are cleared here rather than trusted. */
-	if (p && !zeroed && total)
-		memset(p, 0, total);
+	/* Freed chunks come back verified zero (with the default free_fill),
+	 * large ones fresh from mmap; never-used chunks are cleared here
+	 * rather than trusted. A large block filled by alloc_fill is filled
+	 * only in its first BST_FILL_MAX bytes: clearing the rest would fault
+	 * in every page of it. */
+	if (p && !zeroed && total) {
+		size_t clear = total;
+		if (bst_g.opt.alloc_fill != 0 && total > BST_FILL_MAX && !bst_zone_of(p) &&
+		    !bst_boot_owns(p))
+			clear = BST_FILL_MAX;
+		memset(p, 0, clear);
+	}
 	return p;
 }
 

@@ -31,13 +31,14 @@
 #include "internal.h"
 
 /* The handler the program believes installed, per signal (0: SIGSEGV, 1:
- * SIGBUS), in two slots: a change writes the other slot under the lock,
- * then switches cur, so the signal handler, which takes no lock, reads a
- * whole one. */
-static struct sigaction prog[2][2];
-static _Atomic unsigned prog_cur[2];
+ * SIGBUS). Written under prog_lock with every signal blocked (so no
+ * handler of this thread can interrupt the holder), as a seqlock: the
+ * signal handler reads without the lock and retries a read that a writer
+ * in another thread overlapped. */
+static struct sigaction prog[2];
+static _Atomic unsigned prog_seq[2]; /* odd while a write is under way */
 static bst_lock_t prog_lock;
-static _Atomic bool hooked; /* our handler is installed */
+static _Atomic bool hooked[2]; /* our handler is installed */
 
 static int sig_index(int sig)
 {
@@ -51,25 +52,76 @@ static int real_sigaction(int sig, const struct sigaction *act, struct sigaction
 	                            : sigaction(sig, act, old);
 }
 
-static void prog_set(int k, const struct sigaction *act)
+/* A consistent copy of the program's handler for signal k. */
+BST_RACY_READS static struct sigaction prog_get(int k)
 {
-	unsigned cur = atomic_load_explicit(&prog_cur[k], memory_order_relaxed);
-	prog[k][cur ^ 1] = *act;
-	atomic_store_explicit(&prog_cur[k], cur ^ 1, memory_order_release);
+	struct sigaction h;
+	for (;;) {
+		unsigned s = atomic_load_explicit(&prog_seq[k], memory_order_acquire);
+		if (s & 1)
+			continue;
+		memcpy(&h, &prog[k], sizeof(h));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&prog_seq[k], memory_order_relaxed) == s)
+			return h;
+	}
+}
+
+/* Replaces the program's handler for signal k (and gives the old one in
+ * *old) under the lock, every signal blocked meanwhile. */
+static void prog_swap(int k, const struct sigaction *act, struct sigaction *old)
+{
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	bst_lock(&prog_lock);
+	struct sigaction was = prog[k];
+	if (act) {
+		unsigned s = atomic_load_explicit(&prog_seq[k], memory_order_relaxed);
+		atomic_store_explicit(&prog_seq[k], s + 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+		prog[k] = *act;
+		atomic_store_explicit(&prog_seq[k], s + 2, memory_order_release);
+	}
+	bst_unlock(&prog_lock);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (old)
+		*old = was;
+}
+
+/* Whether bastion's handler is still the kernel's for sig: something may
+ * have replaced it with the raw system call (some language runtimes do). */
+static void on_fault(int sig, siginfo_t *si, void *uc);
+static bool still_ours(int sig)
+{
+	struct sigaction cur;
+	return real_sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	       cur.sa_sigaction == on_fault;
 }
 
 bool bst_fault_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	int k = sig_index(sig);
-	if (k < 0 || !atomic_load_explicit(&hooked, memory_order_acquire))
+	if (k < 0 || !atomic_load_explicit(&hooked[k], memory_order_acquire))
 		return false;
-	bst_lock(&prog_lock);
-	if (old)
-		*old = prog[k][atomic_load_explicit(&prog_cur[k], memory_order_relaxed)];
-	if (act)
-		prog_set(k, act);
-	bst_unlock(&prog_lock);
+	if (!still_ours(sig)) {
+		atomic_store_explicit(&hooked[k], false, memory_order_release);
+		return false; /* glibc's sigaction installs it, as without bastion */
+	}
+	prog_swap(k, act, old);
 	return true;
+}
+
+void bst_fault_atfork_child(void)
+{
+	/* Only this thread is left: a lock another thread held is free, and
+	 * a write it had begun is over (its handler may be half written,
+	 * the price of not taking the lock across fork). */
+	bst_lock_reset(&prog_lock);
+	for (int k = 0; k < 2; k++) {
+		unsigned s = atomic_load_explicit(&prog_seq[k], memory_order_relaxed);
+		atomic_store_explicit(&prog_seq[k], (s + 1) & ~1u, memory_order_relaxed);
+	}
 }
 
 static const char *access_word(void *uc)
@@ -164,7 +216,7 @@ static void call_program(int k, const struct sigaction *h, int sig, siginfo_t *s
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
-		prog_set(k, &dfl);
+		prog_swap(k, &dfl, NULL);
 	}
 	sigset_t mask = h->sa_mask, saved;
 	if (h->sa_flags & SA_NODEFER)
@@ -185,23 +237,32 @@ static void call_program(int k, const struct sigaction *h, int sig, siginfo_t *s
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
+/* The address of the fault this thread last handed to the program's
+ * handler: when that handler restores the default and returns (the usual
+ * crash-handler ending), the same fault comes again and is not described
+ * twice. */
+static __thread uintptr_t handed_on __attribute__((tls_model("initial-exec")));
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	uintptr_t a = (uintptr_t)si->si_addr, again = handed_on;
+	handed_on = 0;
 	/* A fault of the MMU, not a kill(2) of the signal. */
-	if (si->si_code > 0 && bst_ready()) {
-		uintptr_t a = (uintptr_t)si->si_addr;
+	if (si->si_code > 0 && bst_ready() && !(again != 0 && a == again)) {
 		const char *what = access_word(uc);
 		if (!describe_zone(a, what))
 			describe_large(a, what);
 	}
 	int k = sig_index(sig);
-	struct sigaction h = prog[k][atomic_load_explicit(&prog_cur[k], memory_order_acquire)];
-	bool ign = !(h.sa_flags & SA_SIGINFO) && h.sa_handler == SIG_IGN;
-	bool dfl = !(h.sa_flags & SA_SIGINFO) && h.sa_handler == SIG_DFL;
+	struct sigaction h = prog_get(k);
+	/* The kernel tells SIG_IGN and SIG_DFL by the handler's value
+	 * whatever the flags say. */
+	bool ign = h.sa_handler == SIG_IGN, dfl = h.sa_handler == SIG_DFL;
 	if (ign && si->si_code <= 0) {
 		/* A sent signal the program chose to ignore: still ignored. */
-	} else if (!ign && !dfl && h.sa_sigaction) {
+	} else if (!ign && !dfl) {
+		handed_on = si->si_code > 0 ? a : 0;
 		call_program(k, &h, sig, si, uc);
 	} else {
 		/* The default action, for the fault that happens again when we
@@ -211,7 +272,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		struct sigaction d;
 		memset(&d, 0, sizeof(d));
 		d.sa_handler = SIG_DFL;
-		atomic_store_explicit(&hooked, false, memory_order_release);
+		atomic_store_explicit(&hooked[k], false, memory_order_release);
 		real_sigaction(sig, &d, NULL);
 		if (si->si_code <= 0)
 			raise(sig);
@@ -228,7 +289,8 @@ void bst_fault_init(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	real_sigaction(SIGSEGV, &sa, &prog[0][0]);
-	real_sigaction(SIGBUS, &sa, &prog[1][0]);
-	atomic_store_explicit(&hooked, true, memory_order_release);
+	real_sigaction(SIGSEGV, &sa, &prog[0]);
+	real_sigaction(SIGBUS, &sa, &prog[1]);
+	atomic_store_explicit(&hooked[0], true, memory_order_release);
+	atomic_store_explicit(&hooked[1], true, memory_order_release);
 }

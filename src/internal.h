@@ -34,8 +34,6 @@
  * them; and they read bastion's own mappings, which AddressSanitizer does
  * not track, so its checks would only cost (they made verify most of the
  * fuzzers' time). */
-struct sigaction;
-
 #define BST_RACY_READS  __attribute__((no_sanitize("thread", "address")))
 #define BST_EXPORT      __attribute__((visibility("default")))
 
@@ -146,6 +144,8 @@ typedef struct bst_class_rec {
 	 * released), or 0. */
 	_Atomic uint32_t warm;
 } __attribute__((aligned(64))) bst_class_rec_t;
+
+struct sigaction;
 
 /* ---- options.c ---- */
 struct bst_options {
@@ -492,7 +492,7 @@ bool bst_os_move(void *from, size_t size, void *to, size_t new_size);
 void bst_os_nodump(void *p, size_t size);
 bool bst_os_commit(void *p, size_t size);
 void bst_os_decommit(void *p, size_t size);
-void bst_os_purge(void *p, size_t size);
+bool bst_os_purge(void *p, size_t size);
 void bst_os_release(void *p, size_t size);
 void bst_os_hugepages(void *p, size_t size);
 void bst_os_populate(void *p, size_t size);
@@ -580,6 +580,9 @@ void bst_wipe(void *p, int c, size_t n);
 /* Prints the one report line without ending the process (the fault
  * handler re-raises the fault itself). Async-signal-safe. */
 void bst_report(enum bst_error kind, const char *detail, const void *ptr, size_t size_class);
+/* Set by bst_fatal before it aborts: the process is ending on a report
+ * (perhaps with a zone lock held), and the exit check must not run. */
+extern _Atomic bool bst_dying;
 /* Loads what the backtrace option needs, while the heap is sound. */
 void bst_backtrace_init(void);
 /* fault.c: the SIGSEGV/SIGBUS handler that names bastion's faults. */
@@ -589,6 +592,8 @@ void bst_fault_init(void);
  * (called after bastion's line) and *old gets the program's previous one.
  * False for other signals, or when bastion's handler is not installed. */
 bool bst_fault_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* In a fork child: frees the lock of the program's handlers. */
+void bst_fault_atfork_child(void);
 size_t bst_append(char *buf, size_t pos, size_t cap, const char *s);
 size_t bst_append_dec(char *buf, size_t pos, size_t cap, size_t v);
 /* One non-fatal line: "bastion: <kind>: <msg> <detail>". */

@@ -69,10 +69,15 @@ static void advise(void *p, size_t size, int advice)
 	errno = saved;
 }
 
-/* Gives the pages back; the range stays accessible and reads as zero. */
-void bst_os_purge(void *p, size_t size)
+/* Gives the pages back; the range stays accessible and reads as zero.
+ * False if the kernel refused (locked pages: mlockall(MCL_FUTURE)); the
+ * range then holds what it held. */
+bool bst_os_purge(void *p, size_t size)
 {
-	advise(p, size, MADV_DONTNEED);
+	int saved = errno;
+	bool ok = madvise(p, size, MADV_DONTNEED) == 0;
+	errno = saved;
+	return ok;
 }
 
 /* Asks for transparent huge pages (a hint: kernels without THP, or with

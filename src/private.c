@@ -204,8 +204,9 @@ BST_EXPORT void *bastion_zone_alloc(bastion_zone_t *h)
 	void *p = bst_chunk_hand_out(pz->cache[--pz->ncache], pz->object_size, &zeroed);
 	pz->live++;
 	bst_unlock(&pz->lock);
-	/* Freed chunks come back verified zero (with wiping on); never-used
-	 * ones are cleared rather than trusted. */
+	/* Freed chunks come back verified zero (with wiping on and the
+	 * default free_fill); never-used ones, and any filled by free_fill or
+	 * alloc_fill, are cleared rather than trusted. */
 	if (!zeroed)
 		memset(p, 0, pz->object_size);
 	return p;
@@ -291,7 +292,8 @@ BST_EXPORT void bastion_zone_destroy(bastion_zone_t *h)
 	/* Threads that were waiting for the lock see the magic gone and
 	 * report it. The page is given back: it reads as zero (a dead record,
 	 * an unlocked lock) and the generator's key is gone with it. */
-	bst_os_purge(pz, BST_PAGE);
+	if (!bst_os_purge(pz, BST_PAGE))
+		bst_wipe(pz, 0, BST_PAGE);
 }
 
 /* The accessible part of slot zone z: its window (the rest stays

@@ -132,8 +132,14 @@ void bst_backtrace_init(void)
 	backtrace(frames, 2);
 }
 
+_Atomic bool bst_dying;
+
 void bst_fatal(enum bst_error kind, const char *detail, const void *ptr, size_t size_class)
 {
+	/* A report can come while a zone lock is held (a check made under
+	 * it): a SIGABRT handler that calls exit must not run the exit check,
+	 * which would wait for that lock for ever. */
+	atomic_store_explicit(&bst_dying, true, memory_order_relaxed);
 	char line[256];
 	write_line(line, format(line, sizeof(line) - 1, kind, detail, ptr, size_class));
 	stack_after();

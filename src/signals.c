@@ -48,6 +48,10 @@ BST_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 {
 	if (!bst_ready() && (sig == SIGSEGV || sig == SIGBUS))
 		bst_ensure_init();
+	if (handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
 	if (bst_ready() && (sig == SIGSEGV || sig == SIGBUS)) {
 		/* glibc's signal: BSD semantics, the signal blocked in its
 		 * handler, interrupted calls restarted. */

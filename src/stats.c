@@ -599,7 +599,8 @@ static _Atomic bool exit_verify_done;
 
 static void verify_at_exit(void)
 {
-	if (atomic_exchange(&exit_verify_done, true))
+	if (atomic_exchange(&exit_verify_done, true) ||
+	    atomic_load_explicit(&bst_dying, memory_order_relaxed))
 		return;
 	int saved = errno;
 	if (bst_ready())

@@ -366,6 +366,7 @@ void bst_tcache_atfork_child(void)
 		bst_lock_reset(&fifos[i].lock);
 	bst_lock_reset(&shared_lock);
 	bst_lock_reset(&pool_lock);
+	bst_fault_atfork_child();
 	/* Parent and child must not draw the same random numbers. */
 	bst_random_reseed();
 	bst_private_reset_locks(); /* and reseeds the zones' generators */

@@ -736,11 +736,12 @@ static bool any_freed(const bst_zone_t *z, uint32_t a, uint32_t b)
 	return false;
 }
 
-/* With a non-zero free_fill, the chunks at the edges of purged pages
- * [lo, hi) would read as neither their wipe nor zero: chunk j0, now never
- * used, keeps the fill before lo (it must read as zero in full), and the
- * chunk that starts below hi but ends after it, still freed, reads zero
- * in the purged part (its wipe check expects the fill). Zone lock held. */
+/* When a freed chunk's body is not zero (a non-zero free_fill, or no wipe
+ * at all), the chunks at the edges of purged pages [lo, hi) would read as
+ * neither what their state says nor zero: chunk j0, now never used, keeps
+ * its old bytes before lo (it must read as zero in full), and the chunk
+ * that starts below hi but ends after it, still freed, reads zero in the
+ * purged part (its wipe check expects the fill). Zone lock held. */
 static void refill_edges(const bst_zone_t *z, uint32_t j0, uint32_t j1, uint32_t b, uintptr_t lo,
                          uintptr_t hi)
 {
@@ -748,7 +749,7 @@ static void refill_edges(const bst_zone_t *z, uint32_t j0, uint32_t j1, uint32_t
 	if (j0 < j1 && s0 < lo)
 		bst_wipe((void *)s0, 0, lo - s0);
 	uintptr_t s1 = z->user + (uintptr_t)j1 * z->size;
-	if (j1 < b && s1 < hi && bst_state_get(z, j1) == BST_STATE_FREED)
+	if (bst_g.opt.wipe && j1 < b && s1 < hi && bst_state_get(z, j1) == BST_STATE_FREED)
 		bst_wipe((void *)(s1 > lo ? s1 : lo), (int)bst_g.opt.free_fill,
 		         hi - (s1 > lo ? s1 : lo));
 }
@@ -781,10 +782,14 @@ static size_t purge_free_pages(bst_zone_t *z, size_t budget, uintptr_t min_run)
 			j0 = j0 < a ? a : j0;
 			j1 = j1 > b ? b : j1;
 			bst_chunk_states_to_never(z, j0, j1);
-			bst_os_purge((void *)lo, hi - lo);
+			/* Pages the kernel will not give back (locked ones) are
+			 * cleared instead: the chunks now "never used" must read
+			 * as zero either way. */
+			if (!bst_os_purge((void *)lo, hi - lo))
+				bst_wipe((void *)lo, 0, hi - lo);
 			note_purged(z, (uint32_t)((lo - z->user) >> 12),
 			            (uint32_t)((hi - z->user) >> 12));
-			if (bst_g.opt.free_fill != 0)
+			if (bst_g.opt.free_fill != 0 || !bst_g.opt.wipe)
 				refill_edges(z, j0, j1, b, lo, hi);
 		}
 		a = next_avail(z, b, frontier, true);

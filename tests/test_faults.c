@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bastion.h"
 #include "check.h"
 #include "child.h"
 
@@ -137,6 +138,40 @@ static void c_query(void)
 	hide(malloc(200000))[200000] = 1;
 }
 
+/* A report made while a zone lock is held (bastion_verify walks a zone
+ * under its lock), with a SIGABRT handler that calls exit: the exit check
+ * must not wait for that lock. The process ends with the handler's
+ * status. */
+static void exit_3(int sig)
+{
+	(void)sig;
+	exit(3);
+}
+
+static void c_abort_then_exit(void)
+{
+	signal(SIGABRT, exit_3);
+	char *p = malloc(64);
+	free(p);
+	hide(p)[5] = 'x';
+	bastion_verify();
+}
+
+/* SIG_IGN set with SA_SIGINFO is still "ignore": a sent SIGBUS is ignored. */
+static void c_ignored_siginfo(void)
+{
+	free(malloc(1));
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) != 0)
+		exit(4);
+	kill(getpid(), SIGBUS);
+	exit(0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -150,6 +185,8 @@ static const struct {
     {"double_free", c_double_free},
     {"late_handler", c_late_handler},
     {"query", c_query},
+    {"abort_then_exit", c_abort_then_exit},
+    {"ignored_siginfo", c_ignored_siginfo},
 };
 
 int main(int argc, char **argv)
@@ -179,6 +216,21 @@ int main(int argc, char **argv)
 	expect("late_handler", c_late_handler, "sample_rate=0,fault_reports=0", SIGSEGV,
 	       "program handler ran");
 	expect("query", c_query, o, SIGSEGV, "query ok");
+	{
+		/* The program's handler returned after restoring the default:
+		 * the fault comes again, and is described once. */
+		struct child c;
+		child_run(&c, NULL, "late_handler", o);
+		const char *l = strstr(c.err, "bastion: heap-overflow");
+		CHECK_MSG(l && !strstr(l + 1, "bastion: heap-overflow"), "described twice: %s",
+		          c.err);
+		child_run(&c, NULL, "abort_then_exit", o);
+		CHECK_MSG(child_exited(&c, 3) && strstr(c.err, "bastion: write-after-free"),
+		          "a report under a zone lock, then exit: status %#x, %s", c.status, c.err);
+		child_run(&c, NULL, "ignored_siginfo", o);
+		CHECK_MSG(child_exited(&c, 0), "SIG_IGN with SA_SIGINFO: status %#x, %s", c.status,
+		          c.err);
+	}
 	expect("query", c_query, "sample_rate=0,fault_reports=0", SIGSEGV, "query ok");
 	/* Option backtrace: the report line, then the stack, with free in it. */
 	expect("double_free", c_double_free, "sample_rate=0,backtrace=1", SIGABRT,

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "check.h"
@@ -83,8 +85,11 @@ static void c_free_fill_churn(void)
 	 * emptied zone is purged whole) and the sweeps purge runs of chunks
 	 * between them, whose edges cut chunks of these sizes. */
 	for (int round = 0; round < 2; round++) {
-		for (int i = 0; i < N; i++)
+		for (int i = 0; i < N; i++) {
 			blocks[i] = malloc(i % 2 ? 5000 : 3000);
+			if (blocks[i])
+				memset(blocks[i], 'x', i % 2 ? 5000 : 3000);
+		}
 		for (int i = round ? 0 : ANCHORS; i < N; i++)
 			free(blocks[i]);
 		/* Through the quarantines to the zones, then sweeps that find
@@ -97,6 +102,31 @@ static void c_free_fill_churn(void)
 		}
 	}
 	free((void *)hide(malloc(3000)));
+}
+
+/* calloc of a large block with alloc_fill: zero, and only the filled
+ * first part written (the rest of a fresh mapping is zero already). */
+static void c_calloc_large(void)
+{
+	size_t n = (size_t)256 << 20;
+	struct rusage a, b;
+	getrusage(RUSAGE_SELF, &a);
+	volatile unsigned char *p = hide(calloc(1, n));
+	bool ok = p && p[0] == 0 && p[(1 << 20) - 1] == 0 && p[1 << 20] == 0 && p[n / 2] == 0 &&
+	          p[n - 1] == 0;
+	getrusage(RUSAGE_SELF, &b);
+	free((void *)p);
+	/* ru_maxrss is in KiB: a cleared block would add 256 MiB. */
+	exit(ok && b.ru_maxrss - a.ru_maxrss < 64 * 1024 ? 0 : 1);
+}
+
+/* The churn with the pages locked: the purges' madvise fails, and the
+ * chunks they move to "never used" must still read as zero. */
+static void c_locked_churn(void)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+		exit(0); /* not allowed here: nothing to test */
+	c_free_fill_churn();
 }
 
 static void c_uaf_read(void)
@@ -120,6 +150,8 @@ static const struct {
     {"free_fill_churn", c_free_fill_churn},
     {"uaf_read", c_uaf_read},
     {"overflow", c_overflow},
+    {"calloc_large", c_calloc_large},
+    {"locked_churn", c_locked_churn},
 };
 
 static void expect(const char *name, const char *options, int sig, int code, const char *want)
@@ -146,6 +178,12 @@ int main(int argc, char **argv)
 	       "bastion: write-after-free: freed chunk was overwritten: byte 3 of");
 	expect("free_fill_churn", "free_fill=213,sample_rate=0", 0, 0, NULL);
 	expect("free_fill_churn", "profile=fuzz", 0, 0, NULL);
+	/* Without the wipe, freed chunks keep the program's bytes: the ones a
+	 * purge moves to "never used" are cleared, or they would be reported. */
+	expect("free_fill_churn", "wipe=0,sample_rate=0", 0, 0, NULL);
+	expect("locked_churn", "sample_rate=0", 0, 0, NULL);
+	expect("locked_churn", "free_fill=213,sample_rate=0", 0, 0, NULL);
+	expect("calloc_large", "alloc_fill=190", 0, 0, NULL);
 	/* Without the profile the freed chunk reads as its wipe (zero), no
 	 * fault; with it, the block had its own page, now inaccessible. */
 	expect("uaf_read", "", 0, 0, NULL);
