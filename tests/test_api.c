@@ -1051,6 +1051,7 @@ static NOINLINE void d_size_mismatch_aligned(void)
 static size_t zone_resident(void)
 {
 	struct bastion_stats s;
+	s.version = BASTION_STATS_VERSION;
 	CHECK(bastion_stats(&s) == 0);
 	size_t r = 0;
 	for (unsigned c = 0; c < BASTION_STATS_CLASSES; c++)
