@@ -170,7 +170,8 @@ size_t bastion_stats_json(char *buf, size_t size);
  *                         per class that has zones, then large, sampled,
  *                         private zones and totals.
  *   bastion_malloc_info   the same numbers as XML on fp (glibc's layout, with
- *                         <malloc version="bastion-1">); options must be 0.
+ *                         <malloc version="bastion-1" pid="N" program="name">);
+ *                         options must be 0.
  *                         Returns 0, or -1 with errno EINVAL (options != 0,
  *                         fp NULL) or the error of a failed write.
  *   bastion_mallinfo2     arena: bytes mapped outside large allocations;

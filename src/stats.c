@@ -223,15 +223,17 @@ static const struct {
     {"canary", 8}, {"bytes-in-use", 14}, {"bytes-mapped", 14}, {"bytes-resident", 16},
 };
 
-/* The program's name as a report may show it: printable ASCII, no quote
- * or backslash (so it needs no escaping in JSON either), at most 63 bytes. */
+/* The program's name as a report may show it: printable ASCII without
+ * the characters JSON or XML would need escaped (" \\ < > & '), at most 63
+ * bytes; '?' for any other. */
 static const char *program_name(char buf[64])
 {
 	const char *name = program_invocation_short_name;
 	size_t n = 0;
 	for (; name && name[n] && n < 63; n++) {
 		unsigned char ch = (unsigned char)name[n];
-		buf[n] = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' ? (char)ch : '?';
+		bool plain = ch >= 0x20 && ch < 0x7f && !strchr("\"\\<>&'", ch);
+		buf[n] = plain ? (char)ch : '?';
 	}
 	buf[n] = 0;
 	return buf;
@@ -471,7 +473,10 @@ BST_EXPORT int bastion_malloc_info(int options, FILE *fp)
 		zone_resident += cs->bytes_resident;
 	}
 	bool bad = false;
-	emit(&bad, fp, "<malloc version=\"bastion-1\">\n<heap nr=\"0\">\n<sizes>\n");
+	char name[64];
+	emit(&bad, fp,
+	     "<malloc version=\"bastion-1\" pid=\"%d\" program=\"%s\">\n<heap nr=\"0\">\n<sizes>\n",
+	     (int)getpid(), program_name(name));
 	/* As glibc's: the chunks ready for the next allocations (free and
 	 * cached), per range of request sizes. */
 	for (unsigned c = 0; c < BST_NUM_CLASSES; c++) {
