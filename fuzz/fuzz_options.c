@@ -39,18 +39,13 @@
 
 #include "internal.h"
 
-#define WORDS_count(name) NULL
-#define WORDS_size(name)  NULL
-#define WORDS_flag(name)  NULL
-#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
-
 static const struct {
 	const char *name;
 	unsigned long long def, min, max;
 	const char *const *words; /* a word option's value names, or NULL */
 } opts[] = {
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	{#name, def, min, max, WORDS_##type(name)},
+	{#name, def, min, max, BST_WORDS_OF(type, name)},
 #include "options.def"
 #undef BST_OPTION
 };

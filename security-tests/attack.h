@@ -390,6 +390,27 @@ __attribute__((unused)) static void purge_sweeps(int rounds)
 }
 
 /*
+ * A dangling pointer into pages given back, in a zone that stays in use:
+ * allocates anchors + freed zone blocks of size bytes (zone_blocks), frees
+ * all but the anchors, which stay live so the zone never empties, lets the
+ * sweeps give back the freed chunks' pages (purge_sweeps, flush rounds),
+ * and returns one of the freed blocks. Exits 2 if it cannot set this up.
+ */
+__attribute__((unused)) static char *purged_dangling(size_t size, int freed, int anchors, int flush)
+{
+	char *blocks[256];
+	if (freed + anchors > 256 || zone_blocks(blocks, freed + anchors, size) < freed + anchors)
+		exit(2);
+	char *dangling = (char *)escape(blocks[anchors + freed / 2]);
+	for (int i = anchors; i < freed + anchors; i++)
+		free(blocks[i]);
+	purge_sweeps(flush);
+	for (int i = 0; i < anchors; i++)
+		escape(blocks[i]);
+	return dangling;
+}
+
+/*
  * Allocates HOLD_ZONES zones' worth of size-byte blocks (stride bytes each
  * in a zone) without freeing any, passing each to check if check is not
  * NULL. A class that only ever has a few hundred blocks outstanding has one

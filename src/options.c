@@ -18,15 +18,10 @@
 #include "internal.h"
 
 /* The type column: sizes and words are shown differently (help). */
-#define IS_SIZE_count     0
-#define IS_SIZE_size      1
-#define IS_SIZE_flag      0
-#define IS_SIZE_word      0
-#define WORDS_count(name) NULL
-#define WORDS_size(name)  NULL
-#define WORDS_flag(name)  NULL
-#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
-
+#define IS_SIZE_count 0
+#define IS_SIZE_size  1
+#define IS_SIZE_flag  0
+#define IS_SIZE_word  0
 static const struct {
 	const char *name;
 	unsigned long long def, min, max;
@@ -35,7 +30,7 @@ static const struct {
 	const char *const *words; /* a word option's value names, or NULL */
 } table[] = {
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	{#name, def, min, max, doc, IS_SIZE_##type, WORDS_##type(name)},
+	{#name, def, min, max, doc, IS_SIZE_##type, BST_WORDS_OF(type, name)},
 #include "options.def"
 #undef BST_OPTION
 };

@@ -454,11 +454,6 @@ static void test_verify(const char *expect)
 
 /* ---- the lines at start-up ---- */
 
-#define WORDS_count(name) NULL
-#define WORDS_size(name)  NULL
-#define WORDS_flag(name)  NULL
-#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
-
 static const struct {
 	const char *name;
 	unsigned long long def;
@@ -468,7 +463,7 @@ static const struct {
 	const char *const *words;
 } opts[] = {
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	{#name, def, doc, min, max, #looser, WORDS_##type(name)},
+	{#name, def, doc, min, max, #looser, BST_WORDS_OF(type, name)},
 #include "options.def"
 #undef BST_OPTION
 };

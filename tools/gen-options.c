@@ -22,11 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WORDS_count(name) NULL
-#define WORDS_size(name)  NULL
-#define WORDS_flag(name)  NULL
-#define WORDS_word(name)  ((const char *const[]){BST_WORDS_##name, NULL})
-
 static const struct {
 	const char *name, *type;
 	unsigned long long def, min, max;
@@ -34,7 +29,7 @@ static const struct {
 	const char *const *words; /* a word option's value names, or NULL */
 } opts[] = {
 #define BST_OPTION(name, type, def, min, max, looser, doc)                                         \
-	{#name, #type, def, min, max, #looser, doc, WORDS_##type(name)},
+	{#name, #type, def, min, max, #looser, doc, BST_WORDS_OF(type, name)},
 #include "options.def"
 #undef BST_OPTION
 };

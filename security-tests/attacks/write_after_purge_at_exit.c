@@ -21,15 +21,11 @@
 
 int main(void)
 {
-	char *blocks[BLOCKS + ANCHORS];
-	if (zone_blocks(blocks, BLOCKS + ANCHORS, SIZE) < BLOCKS + ANCHORS)
-		return 2;
-	char *dangling = escape(blocks[ANCHORS + BLOCKS / 2]);
-	for (int i = ANCHORS; i < BLOCKS + ANCHORS; i++)
-		free(blocks[i]);
-	purge_sweeps(FLUSH);
+	/* Zone chunks only: a block sampled onto a page of its own is left
+	 * out (zone_blocks, attack.h). */
+	char *dangling = purged_dangling(SIZE, BLOCKS, ANCHORS, FLUSH);
+	/* The bug: obj->field = x through the dangling pointer, after the
+	 * pages went back. */
 	*(volatile uint64_t *)(dangling + SIZE / 3) = 0x4141414141414141ull;
-	for (int i = 0; i < ANCHORS; i++)
-		escape(blocks[i]);
 	attack_won("a write into a freed chunk was never reported");
 }

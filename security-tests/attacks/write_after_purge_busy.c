@@ -28,18 +28,10 @@ int main(void)
 {
 	/* Zone chunks only: a block sampled onto a page of its own is left
 	 * out (zone_blocks, attack.h). */
-	char *blocks[BLOCKS + ANCHORS];
-	if (zone_blocks(blocks, BLOCKS + ANCHORS, SIZE) < BLOCKS + ANCHORS)
-		return 2;
-	char *dangling = escape(blocks[ANCHORS + BLOCKS / 2]);
-	for (int i = ANCHORS; i < BLOCKS + ANCHORS; i++)
-		free(blocks[i]);
-	purge_sweeps(FLUSH);
+	char *dangling = purged_dangling(SIZE, BLOCKS, ANCHORS, FLUSH);
 	/* The bug: obj->field = x through the dangling pointer, after the
 	 * pages went back. */
 	*(volatile uint64_t *)(dangling + SIZE / 3) = 0x4141414141414141ull;
 	hold_zones(SIZE, SIZE + 8, NULL);
-	for (int i = 0; i < ANCHORS; i++)
-		escape(blocks[i]);
 	attack_won("a write into a freed chunk was never reported");
 }
