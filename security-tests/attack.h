@@ -390,9 +390,9 @@ __attribute__((unused)) static void purge_sweeps(int rounds)
 }
 
 /*
- * A dangling pointer into pages given back, in a zone that stays in use:
- * allocates anchors + freed zone blocks of size bytes (zone_blocks), frees
- * all but the anchors, which stay live so the zone never empties, lets the
+ * A dangling pointer into pages given back: allocates anchors + freed zone
+ * blocks of size bytes (zone_blocks), frees all but the anchors, which
+ * stay live so the zone never empties (with none, it empties), lets the
  * sweeps give back the freed chunks' pages (purge_sweeps, flush rounds),
  * and returns one of the freed blocks. Exits 2 if it cannot set this up.
  */

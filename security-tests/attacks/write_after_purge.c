@@ -28,14 +28,8 @@
 int main(void)
 {
 	/* Zone chunks only: a block sampled onto a page of its own is left
-	 * out (zone_blocks, attack.h). */
-	char *blocks[BLOCKS];
-	if (zone_blocks(blocks, BLOCKS, SIZE) < BLOCKS)
-		return 2;
-	char *dangling = escape(blocks[0]);
-	for (int i = 0; i < BLOCKS; i++)
-		free(blocks[i]);
-	purge_sweeps(FLUSH);
+	 * out (zone_blocks, attack.h). No anchors: the zone empties. */
+	char *dangling = purged_dangling(SIZE, BLOCKS, 0, FLUSH);
 	/* The bug: obj->field = x through the dangling pointer, after the
 	 * pages went back. */
 	*(volatile uint64_t *)(dangling + SIZE / 2) = 0x4141414141414141ull;
