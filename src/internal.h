@@ -75,6 +75,25 @@ _Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_PAGEMAP_OFF &&
                    BST_PAGEMAP_OFF + 2 * BST_PAGEMAP_WORDS * 8 <= BST_SUMMARY_BYTES,
                "page bitmaps fit after the summary");
 
+/* The avail bitmap starts in the summary page's last quarter and runs on
+ * into the pages after it, so a new zone's first window (at most 1024
+ * chunks) has its summary, page bitmaps and avail words in one page: one
+ * page less to fault in per zone, and every process has a zone per size
+ * class it uses. */
+#define BST_AVAIL_OFF (3 * BST_SUMMARY_BYTES / 4)
+_Static_assert(BST_PAGEMAP_OFF + 2 * BST_PAGEMAP_WORDS * 8 <= BST_AVAIL_OFF,
+               "the avail bitmap starts after the page bitmaps");
+_Static_assert(1024 / 8 <= BST_SUMMARY_BYTES - BST_AVAIL_OFF,
+               "a first window's avail words share the summary page");
+
+/* Bytes committed from a zone's summary page on: summary, page bitmaps
+ * and the avail bitmap of nchunks chunks. */
+static inline size_t bst_summary_span(uint32_t nchunks)
+{
+	size_t n = BST_AVAIL_OFF + ((size_t)nchunks + 63) / 64 * 8;
+	return (n + BST_PAGE - 1) & ~(size_t)(BST_PAGE - 1);
+}
+
 /* ---- size_class.c ---- */
 extern const uint32_t bst_class_size[BST_NUM_CLASSES];
 

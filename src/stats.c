@@ -75,7 +75,7 @@ void bst_stats_zone(const bst_zone_t *z, struct bastion_stats_class *c)
 	/* The committed metadata, as zone.c's build_zone lays it out; class 0
 	 * user areas are never made accessible. */
 	size_t state_bytes = page_round(((size_t)z->nchunks + 31) / 32 * 8);
-	size_t avail_bytes = page_round(((size_t)z->nchunks + 63) / 64 * 8);
+	size_t summary_bytes = bst_summary_span(z->nchunks);
 	size_t user_bytes = z->cls != 0 ? BST_ZONE_USER : 0;
 	c->zones++;
 	c->chunks_exposed += frontier;
@@ -83,10 +83,10 @@ void bst_stats_zone(const bst_zone_t *z, struct bastion_stats_class *c)
 	c->chunks_canary += canary;
 	c->chunks_free += navail;
 	c->bytes_in_use += used * (z->cls != 0 ? z->size : 0);
-	c->bytes_mapped += user_bytes + state_bytes + BST_SUMMARY_BYTES + avail_bytes;
+	c->bytes_mapped += user_bytes + state_bytes + summary_bytes;
 	c->bytes_resident += (user_bytes ? bst_os_resident((const void *)z->user, user_bytes) : 0) +
 	                     bst_os_resident((const void *)z->state, state_bytes) +
-	                     bst_os_resident(z->summary, BST_SUMMARY_BYTES + avail_bytes);
+	                     bst_os_resident(z->summary, summary_bytes);
 }
 
 BST_EXPORT int bastion_stats(struct bastion_stats *out)

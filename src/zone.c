@@ -476,16 +476,15 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	char *user = (char *)(bst_g.region + (uintptr_t)idx * BST_ZONE_SIZE);
 	char *meta = (char *)(bst_g.meta + (uintptr_t)idx * BST_META_SLOT);
 	size_t state_bytes = page_round(((size_t)nchunks + 31) / 32 * 8);
-	size_t avail_bytes = page_round(((size_t)nchunks + 63) / 64 * 8);
+	size_t summary_bytes = bst_summary_span(nchunks);
 	/* Summary page then avail bitmap: one contiguous accessible range. */
 	char *summary = meta + BST_STATE_BYTES + BST_PAGE;
-	char *avail = summary + BST_SUMMARY_BYTES;
+	char *avail = summary + BST_AVAIL_OFF;
 	/* The user area is made accessible step by step as the window grows
 	 * (extend_window): a wild write or a long overflow past the window
 	 * faults. Class 0 chunks stay inaccessible: malloc(0) must not be
 	 * usable. */
-	if (!bst_os_commit(meta, state_bytes) ||
-	    !bst_os_commit(summary, BST_SUMMARY_BYTES + avail_bytes)) {
+	if (!bst_os_commit(meta, state_bytes) || !bst_os_commit(summary, summary_bytes)) {
 		bst_os_decommit(user, BST_ZONE_USER);
 		bst_os_decommit(meta, BST_META_SLOT - BST_PAGE);
 		bst_lock(&region_lock);
@@ -495,12 +494,12 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	}
 	bst_os_name(user, BST_ZONE_USER, name);
 	bst_os_name(meta, state_bytes, "bastion zone state");
-	bst_os_name(summary, BST_SUMMARY_BYTES + avail_bytes, "bastion zone avail");
-	/* The first window step writes the first page of the state bitmap,
-	 * the summary and the first page of the avail bitmap: two calls
-	 * instead of three faults (extend_window's costs). */
+	bst_os_name(summary, summary_bytes, "bastion zone avail");
+	/* The first window step writes the first page of the state bitmap
+	 * and the summary page (with the first avail words): two calls
+	 * instead of two faults (extend_window's costs). */
 	bst_os_populate(meta, BST_PAGE);
-	bst_os_populate(summary, 2 * BST_PAGE);
+	bst_os_populate(summary, BST_PAGE);
 
 	z->cls = (uint8_t)cls;
 	z->pzone = 0;
