@@ -496,8 +496,8 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	bst_os_name(meta, state_bytes, "bastion zone state");
 	bst_os_name(summary, summary_bytes, "bastion zone avail");
 	/* The first window step writes the first page of the state bitmap
-	 * and the summary page (with the first avail words): two calls
-	 * instead of two faults (extend_window's costs). */
+	 * and the summary page (with the first avail words): two calls,
+	 * cheaper than two faults (extend_window's costs). */
 	bst_os_populate(meta, BST_PAGE);
 	bst_os_populate(summary, BST_PAGE);
 
