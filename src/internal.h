@@ -65,15 +65,13 @@ _Static_assert(BST_MAX_CHUNKS * 2 / 8 <= BST_STATE_BYTES, "state bitmap slot too
 _Static_assert(BST_MAX_CHUNKS / 8 <= BST_AVAIL_BYTES, "avail bitmap slot too small");
 _Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_SUMMARY_BYTES, "summary slot too small");
 
-/* The summary page's second half holds two bitmaps of the user area's
+/* From the middle of the summary page on, two bitmaps of the user area's
  * pages (zone.c): "purged" (given back and not faulted in since) and
  * "tainted" (given back since the zone last emptied). */
 #define BST_ZONE_PAGES    ((uint32_t)(BST_ZONE_USER / BST_PAGE))
 #define BST_PAGEMAP_WORDS ((BST_ZONE_PAGES + 63) / 64)
 #define BST_PAGEMAP_OFF   (BST_SUMMARY_BYTES / 2)
-_Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_PAGEMAP_OFF &&
-                   BST_PAGEMAP_OFF + 2 * BST_PAGEMAP_WORDS * 8 <= BST_SUMMARY_BYTES,
-               "page bitmaps fit after the summary");
+_Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_PAGEMAP_OFF, "page bitmaps start after the summary");
 
 /* The avail bitmap starts in the summary page's last quarter and runs on
  * into the pages after it, so a new zone's first window (at most 1024
