@@ -10,7 +10,9 @@
  *   10 in use -> 01 freed                  free: one fetch_sub
  *                                          (bst_chunk_free_kind)
  *   00 -> 11 canary chunk                  window growth, zone lock
- *                                          (bst_chunk_make_canary)
+ *                                          (bst_chunk_make_canary; from two
+ *                                          pages up its inner pages become
+ *                                          inaccessible, bst_canary_guard)
  *   01, 11, 00 -> 00                       purge, zone lock
  *                                          (bst_chunk_states_to_never)
  * Nothing else writes a state word. Where a chunk *is* (available,
@@ -171,6 +173,28 @@ static inline unsigned bst_state_get(const bst_zone_t *z, uint32_t i)
 	       3;
 }
 
+/* Canary chunks of two pages or more are guards: the whole pages inside
+ * them are inaccessible, so a write into one faults at once (and costs no
+ * memory), and only the partial pages at their edges hold canary words.
+ * Sets [*lo, *hi) to those inner pages and returns true for such a chunk
+ * q of z. Private zones fill theirs in full: bastion_zone_unprotect makes
+ * a whole window accessible again. */
+static inline bool bst_canary_guard(const bst_zone_t *z, uintptr_t q, uintptr_t *lo, uintptr_t *hi)
+{
+	if (z->size < 2 * BST_PAGE || z->pzone != 0)
+		return false;
+	*lo = (q + BST_PAGE - 1) & ~(BST_PAGE - 1);
+	*hi = (q + z->size) & ~(BST_PAGE - 1);
+	return true;
+}
+
+/* Whether canary chunk q's tail lies in its inaccessible part. */
+static inline bool bst_canary_tail_guarded(const bst_zone_t *z, uintptr_t q)
+{
+	uintptr_t lo, hi;
+	return bst_canary_guard(z, q, &lo, &hi) && hi == q + z->size;
+}
+
 /* What the tail of a chunk in state st holds when nothing overwrote it and
  * no free or hand-out of it is under way: the freed canary when freed,
  * the canary-chunk word for canary chunks, zero when never used; a live
@@ -198,6 +222,8 @@ static inline void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
 		if (st == BST_STATE_USED)
 			continue;
 		uintptr_t q = z->user + (uintptr_t)j * z->size;
+		if (st == BST_STATE_CANARY && bst_canary_tail_guarded(z, q))
+			continue;
 		if (bst_unlikely(bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE)) !=
 		                 bst_idle_tail(z, q, st)))
 			bst_chunk_check_idle(z, j, false);

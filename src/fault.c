@@ -28,7 +28,7 @@
 #include <string.h>
 #include <ucontext.h>
 
-#include "internal.h"
+#include "chunk.h"
 
 /* The handler the program believes installed, per signal (0: SIGSEGV, 1:
  * SIGBUS). Written under prog_lock with every signal blocked (so no
@@ -197,8 +197,21 @@ static bool describe_zone(uintptr_t a, const char *what)
 	 * inside the window is a protected private zone's: not described. */
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	uintptr_t end = z->user + bst_zone_committed_bytes(z->size, frontier);
-	if (a < end)
-		return false;
+	if (a < end) {
+		/* Inside a canary chunk's guard: most likely an overflow from
+		 * the chunk below, or a wild pointer. A fault anywhere else in
+		 * the window is a protected private zone's: not described. */
+		uint32_t i = bst_chunk_index(z, off);
+		uintptr_t q = z->user + (uintptr_t)i * z->size, lo, hi;
+		if (i >= frontier || bst_state_get(z, i) != BST_STATE_CANARY ||
+		    !bst_canary_guard(z, q, &lo, &hi) || a < lo || a >= hi)
+			return false;
+		say(msg, sizeof(msg), what, a - q,
+		    " of a canary chunk (an overflow from the chunk before it, or a wild pointer)",
+		    "");
+		bst_report(BST_E_HEAP_OVERFLOW, msg, (void *)q, z->size);
+		return true;
+	}
 	say(msg, sizeof(msg), what, a - end,
 	    " past the used part of a zone (an overflow, or a pointer to a freed chunk whose "
 	    "pages were given back)",

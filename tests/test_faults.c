@@ -69,6 +69,33 @@ static void c_zone_far(void)
 	hide(malloc(16))[1 << 20] = 1; /* past the zone's window */
 }
 
+/* Whether the byte at p can be read, found without touching it: write(2)
+ * from an inaccessible address fails with EFAULT. */
+static bool readable(const void *p)
+{
+	int fd[2];
+	char b;
+	if (pipe(fd) != 0)
+		return true;
+	bool ok = write(fd[1], p, 1) == 1 && read(fd[0], &b, 1) == 1;
+	close(fd[0]);
+	close(fd[1]);
+	return ok;
+}
+
+/* A write into a canary chunk of 20480 bytes (five pages: its inner pages
+ * are a guard). The zone's first window is 64 chunks and holds at least
+ * one canary chunk; the inaccessible page inside the window is its. */
+static void c_canary_guard(void)
+{
+	uintptr_t p = (uintptr_t)malloc(20000), zone = p & ~(((uintptr_t)4 << 20) - 1);
+	for (uintptr_t j = 0; j < 64; j++) {
+		uintptr_t page = (zone + j * 20480 + 4095) & ~(uintptr_t)4095;
+		if (!readable((const void *)page))
+			hide((void *)page)[0] = 1;
+	}
+}
+
 static void c_null(void)
 {
 	volatile char *p = (volatile char *)(uintptr_t)keep;
@@ -181,6 +208,7 @@ static const struct {
     {"large_freed", c_large_freed},
     {"zero", c_zero},
     {"zone_far", c_zone_far},
+    {"canary_guard", c_canary_guard},
     {"null", c_null},
     {"double_free", c_double_free},
     {"late_handler", c_late_handler},
@@ -207,6 +235,8 @@ int main(int argc, char **argv)
 	expect("zero", c_zero, o, SIGSEGV,
 	       "bastion: zero-size-access: write at byte 0 of a malloc(0) block");
 	expect("zone_far", c_zone_far, o, SIGSEGV, "bastion: heap-overflow: write at byte ");
+	expect("canary_guard", c_canary_guard, o, SIGSEGV,
+	       "of a canary chunk (an overflow from the chunk before it");
 	expect("null", c_null, o, SIGSEGV, NULL);
 	expect("large_end", c_large_end, "sample_rate=0,fault_reports=0", SIGSEGV, NULL);
 	/* A handler the program installs later runs after bastion's line. */
