@@ -366,6 +366,23 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 	                   what, (void *)q, z->size);
 }
 
+bool bst_chunk_may_hold_data(const bst_zone_t *z, uint32_t j, bst_presence_t *pr)
+{
+	if (pr->known == 0) {
+		uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
+		size_t pages = bst_zone_committed_bytes(z->size, frontier) / BST_PAGE;
+		pr->known = bst_os_pages_in_use((const void *)z->user, pages, pr->map) ? 1 : -1;
+	}
+	if (pr->known < 0)
+		return true;
+	size_t p0 = (size_t)j * z->size / BST_PAGE,
+	       p1 = ((size_t)j * z->size + z->size - 1) / BST_PAGE;
+	for (size_t k = p0; k <= p1; k++)
+		if (pr->map[k / 64] >> (k % 64) & 1)
+			return true;
+	return false;
+}
+
 /* Live chunks' slack patterns are read while their owners may resize or
  * free them: racy reads on purpose, settled by the re-reads. The zone lock
  * is held throughout, so the zone cannot empty and become inaccessible
@@ -376,14 +393,19 @@ BST_RACY_READS size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool
 BST_RACY_READS size_t bst_zone_verify_one(bst_zone_t *z, bool never)
 {
 	size_t problems = 0;
+	bst_presence_t pr = {.known = 0};
 	bst_lock(&z->lock);
 	uint32_t frontier = atomic_load_explicit(&z->frontier, memory_order_relaxed);
 	for (uint32_t j = 0; j < frontier; j++) {
 		uintptr_t q = z->user + (uintptr_t)j * z->size;
 		unsigned st = bst_state_get(z, j);
 		if (st != BST_STATE_USED) {
-			if (never || st != BST_STATE_NEVER || bst_zone_chunk_tainted(z, j))
-				problems += bst_chunk_check_idle(z, j, true);
+			/* A never-used chunk none of whose pages holds data
+			 * reads as zero, as it must: not read. */
+			if (st == BST_STATE_NEVER && ((!never && !bst_zone_chunk_tainted(z, j)) ||
+			                              !bst_chunk_may_hold_data(z, j, &pr)))
+				continue;
+			problems += bst_chunk_check_idle(z, j, true);
 			continue;
 		}
 		/* A freed tail: freed, and perhaps handed out again, between our

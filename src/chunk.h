@@ -53,6 +53,17 @@ void bst_chunk_populate_fresh(void *p, size_t size);
  * re-reading the state. Returns problems found (bst_problem: fatal unless
  * verify_abort is 0). */
 size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool full);
+/* Which pages of a zone's window may hold data (bst_os_pages_in_use),
+ * asked once per walk, when first needed. */
+typedef struct {
+	int known; /* 0: not asked yet; 1: map holds the answer; -1: unknown */
+	uint64_t map[(BST_ZONE_PAGES + 63) / 64];
+} bst_presence_t;
+/* False only if no page of chunk j of z may hold data: every byte of it
+ * reads as zero, so a check that it does can be skipped, and reading it
+ * would fault each page in (11.5 us a page on a VM) only to find zeros.
+ * Zone lock held (the window cannot change under the walk). */
+bool bst_chunk_may_hold_data(const bst_zone_t *z, uint32_t j, bst_presence_t *pr);
 /* Makes available chunk i (taken out of avail by the caller) a canary
  * chunk: fills it, then publishes state 11. Zone lock held. */
 void bst_chunk_make_canary(bst_zone_t *z, uint32_t i);

@@ -519,6 +519,11 @@ void bst_os_name(void *p, size_t size, const char *name);
 /* Bytes of mapped range [p, p + size) (page aligned) resident in memory
  * (mincore); pages it cannot tell about count as not resident. */
 size_t bst_os_resident(const void *p, size_t size);
+/* Sets bit k of map (one bit per page of the pages starting at page-aligned
+ * p) if page k is resident or swapped out: it may hold data; the others
+ * read as zero. False if /proc/self/pagemap cannot be read (no /proc, a
+ * non-dumpable process, a sandbox): then nothing is known. */
+bool bst_os_pages_in_use(const void *p, size_t pages, uint64_t *map);
 /* A coarse monotonic clock in milliseconds (vDSO, no system call), for
  * rate limits; wraps after 49 days, so compare differences. */
 uint32_t bst_os_now_ms(void);

@@ -1,12 +1,15 @@
 /*
  * The OS layer: every memory system call bastion makes (mmap, mprotect,
- * madvise, munmap, mremap, mincore, the VMA names) goes through here, and
+ * madvise, munmap, mremap, mincore, the VMA names, reads of
+ * /proc/self/pagemap) goes through here, and
  * nowhere else (the os_calls test keeps it so). Failures are reported to
  * the caller (NULL / false), never fatal: running out of address space is
  * an allocation failure, not corruption.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <time.h>
 #include <sys/prctl.h>
 
@@ -207,6 +210,38 @@ size_t bst_os_resident(const void *p, size_t size)
 	}
 	errno = saved;
 	return resident;
+}
+
+bool bst_os_pages_in_use(const void *p, size_t pages, uint64_t *map)
+{
+	/* /proc/self/pagemap: one 64-bit entry per page, bit 63 present, bit
+	 * 62 swapped out. mincore cannot tell a swapped-out page (which holds
+	 * data) from one never touched. Opened and closed each time: a
+	 * descriptor kept open would follow the process into fork children
+	 * (and describe the parent there) and could be closed under us. */
+	int saved = errno;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errno = saved;
+		return false;
+	}
+	uint64_t buf[256];
+	uintptr_t first = (uintptr_t)p / BST_PAGE;
+	bool ok = true;
+	for (size_t k = 0; k < (pages + 63) / 64; k++)
+		map[k] = 0;
+	for (size_t done = 0; done < pages && ok;) {
+		size_t n = pages - done < 256 ? pages - done : 256;
+		ssize_t got = pread(fd, buf, n * 8, (off_t)((first + done) * 8));
+		ok = got == (ssize_t)(n * 8);
+		for (size_t k = 0; ok && k < n; k++)
+			if (buf[k] >> 62)
+				map[(done + k) / 64] |= 1ull << ((done + k) % 64);
+		done += n;
+	}
+	close(fd);
+	errno = saved;
+	return ok;
 }
 
 uint32_t bst_os_now_ms(void)

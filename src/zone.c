@@ -664,15 +664,18 @@ uint32_t bst_zone_refill(unsigned cls, void **out, uint32_t want, uint32_t *mine
  * would erase any write into a freed chunk or a canary chunk before its
  * hand-out (or bastion_verify) could see it: check each of those in full
  * first, and the never-used ones on tainted pages (freed chunks an earlier
- * purge moved to "never used"; reading one whose page is still given back
- * maps the zero page, and happens at most once a sweep). Other never-used
- * chunks read as zero either way and are not touched. Zone lock held. */
+ * purge moved to "never used") that may hold data: a page still given
+ * back and not written since reads as zero, and reading it would only
+ * fault it in. Other never-used chunks read as zero either way and are
+ * not touched. Zone lock held. */
 static void check_before_purge(const bst_zone_t *z, uint32_t a, uint32_t b)
 {
+	bst_presence_t pr = {.known = 0};
 	for (uint32_t j = a; j < b; j++) {
 		unsigned st = bst_state_get(z, j);
 		if (st == BST_STATE_FREED || st == BST_STATE_CANARY ||
-		    (st == BST_STATE_NEVER && bst_zone_chunk_tainted(z, j)))
+		    (st == BST_STATE_NEVER && bst_zone_chunk_tainted(z, j) &&
+		     bst_chunk_may_hold_data(z, j, &pr)))
 			bst_chunk_check_idle(z, j, true);
 	}
 }
