@@ -48,11 +48,6 @@ BST_NORETURN BST_COLD void bst_state_claim_fail(const bst_zone_t *z, uintptr_t p
 /* Faults in the first page and the canary's page of never-used chunk p
  * (size bytes) about to be handed out. */
 void bst_chunk_populate_fresh(void *p, size_t size);
-/* Checks idle (not live) chunk j of z: its tail, and with full its whole
- * contents (wipe, canary words). Races with other threads are settled by
- * re-reading the state. Returns problems found (bst_problem: fatal unless
- * verify_abort is 0). */
-size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool full);
 /* Which pages of a zone's window may hold data (bst_os_pages_in_use),
  * asked once per walk, when first needed. */
 typedef struct {
@@ -64,6 +59,12 @@ typedef struct {
  * would fault each page in (11.5 us a page on a VM) only to find zeros.
  * Zone lock held (the window cannot change under the walk). */
 bool bst_chunk_may_hold_data(const bst_zone_t *z, uint32_t j, bst_presence_t *pr);
+/* Checks idle (not live) chunk j of z: its tail, and with full its whole
+ * contents (wipe, canary words), skipping the pages pr (NULL: none) shows
+ * hold no data. Races with other threads are settled by re-reading the
+ * state. Returns problems found (bst_problem: fatal unless verify_abort
+ * is 0). */
+size_t bst_chunk_check_idle(const bst_zone_t *z, uint32_t j, bool full, bst_presence_t *pr);
 /* Makes available chunk i (taken out of avail by the caller) a canary
  * chunk: fills it, then publishes state 11. Zone lock held. */
 void bst_chunk_make_canary(bst_zone_t *z, uint32_t i);
@@ -216,6 +217,25 @@ static inline uint64_t bst_idle_tail(const bst_zone_t *z, uintptr_t q, unsigned 
 	return st == BST_STATE_NEVER ? 0 : bst_canary_kind(z, q, (unsigned)kind);
 }
 
+/* The wipe of chunks of four pages or more (whole pages: every such class
+ * is a multiple of the page size), and its check (chunk.c): pages of the
+ * chunk that hold no data (neither resident nor swapped out) are left
+ * alone, as they read as zero already. Programs often use such blocks in
+ * part (opendir's 32 KiB buffer, a compiler's obstacks), and wiping or
+ * checking the rest would fault each of its pages in. A write through a
+ * dangling pointer gives its page data, so the check still reads it. Only
+ * with zero fills; where /proc/self/pagemap cannot be read, every page is
+ * wiped and checked. */
+#define BST_BIG_WIPE ((uint32_t)4 * BST_PAGE)
+void bst_chunk_wipe_big(bst_zone_t *z, void *p);
+bool bst_chunk_wiped_big(bst_zone_t *z, const void *p);
+
+static inline bool bst_chunk_wipe_by_page(const bst_zone_t *z)
+{
+	return z->size >= BST_BIG_WIPE && (z->size & (BST_PAGE - 1)) == 0 &&
+	       bst_g.opt.free_fill == 0;
+}
+
 /* Checks the chunks next to chunk i of z (just freed) when they are not
  * live: their canaries (freed and canary chunks) or their zero tails
  * (never used). The expected case inline; anything else, including the
@@ -237,7 +257,7 @@ static inline void bst_check_neighbours(const bst_zone_t *z, uint32_t i)
 			continue;
 		if (bst_unlikely(bst_tail_load((const void *)(q + z->size - BST_CANARY_SIZE)) !=
 		                 bst_idle_tail(z, q, st)))
-			bst_chunk_check_idle(z, j, false);
+			bst_chunk_check_idle(z, j, false, NULL);
 	}
 }
 
@@ -346,9 +366,11 @@ static inline void *bst_chunk_hand_out_kind(void *p, size_t n, unsigned cls, uns
 	if (bst_likely(cls != 0)) {
 		if (st == BST_STATE_FREED) {
 			if (bst_g.opt.wipe) {
-				if (bst_unlikely(
-				        !bst_words_are(p, z->size - BST_CANARY_SIZE,
-				                       bst_fill_word(bst_g.opt.free_fill))))
+				bool ok = bst_chunk_wipe_by_page(z)
+				              ? bst_chunk_wiped_big(z, p)
+				              : bst_words_are(p, z->size - BST_CANARY_SIZE,
+				                              bst_fill_word(bst_g.opt.free_fill));
+				if (bst_unlikely(!ok))
 					bst_chunk_bad_wipe(z, p);
 				*zeroed = bst_g.opt.free_fill == 0;
 			}
@@ -406,7 +428,9 @@ static inline void bst_chunk_free_kind(bst_zone_t *z, void *p, unsigned kind, si
 	 * for a free under way and do not read further; the chunk reaches
 	 * the quarantine, and through it other threads, only after this. */
 	if (bst_likely(z->cls != 0)) {
-		if (bst_g.opt.wipe)
+		if (bst_g.opt.wipe && bst_chunk_wipe_by_page(z))
+			bst_chunk_wipe_big(z, p);
+		else if (bst_g.opt.wipe)
 			bst_wipe(p, (int)bst_g.opt.free_fill, z->size - BST_CANARY_SIZE);
 		bst_tail_store(bst_chunk_canary_slot(z, p),
 		               bst_canary_kind(z, (uintptr_t)p, BST_KIND_FREED));

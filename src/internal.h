@@ -144,6 +144,12 @@ typedef struct bst_zone {
 	 * set in its "tainted" one (zone lock; zone.c's note_purged). */
 	uint16_t npurged;
 	bool tainted;
+	/* Chunks of four pages or more (chunk.c's big-chunk wipe): probes in
+	 * a row that spared no page, how many wipes and checks go without a
+	 * probe, and probes since the zone last emptied. Racy counters. */
+	_Atomic uint8_t probe_misses;
+	_Atomic uint16_t probe_rest;
+	_Atomic uint32_t probes;
 	uint32_t sweep_picks; /* chunks taken since the last idle sweep */
 	/* Chunks released since the last sweep that purged without a budget
 	 * (nonzero: a sweep may find something to give back). */

@@ -517,6 +517,9 @@ static bst_zone_t *build_zone(uint32_t idx, unsigned cls, const char *name, bst_
 	z->sweep_released = 0;
 	z->sweep_ms = 0;
 	z->empty_ms = 0;
+	atomic_store_explicit(&z->probe_misses, 0, memory_order_relaxed);
+	atomic_store_explicit(&z->probe_rest, 0, memory_order_relaxed);
+	atomic_store_explicit(&z->probes, 0, memory_order_relaxed);
 	clear_pagemaps(z);
 	z->next = 0;
 	return z;
@@ -676,7 +679,7 @@ static void check_before_purge(const bst_zone_t *z, uint32_t a, uint32_t b)
 		if (st == BST_STATE_FREED || st == BST_STATE_CANARY ||
 		    (st == BST_STATE_NEVER && bst_zone_chunk_tainted(z, j) &&
 		     bst_chunk_may_hold_data(z, j, &pr)))
-			bst_chunk_check_idle(z, j, true);
+			bst_chunk_check_idle(z, j, true, &pr);
 	}
 }
 
@@ -710,6 +713,7 @@ static void purge_zone(bst_zone_t *z)
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	z->ncanary = 0;
 	z->sweep_picks = 0;
+	atomic_store_explicit(&z->probes, 0, memory_order_relaxed);
 	clear_pagemaps(z);
 }
 
