@@ -1,10 +1,10 @@
 /*
  * The OS layer: every memory system call bastion makes (mmap, mprotect,
  * madvise, munmap, mremap, mincore, the VMA names, reads of
- * /proc/self/pagemap) goes through here, and
- * nowhere else (the os_calls test keeps it so). Failures are reported to
- * the caller (NULL / false), never fatal: running out of address space is
- * an allocation failure, not corruption.
+ * /proc/self/pagemap) goes through here, and nowhere else (the os_calls
+ * test keeps it so). Failures are reported to the caller (NULL / false),
+ * never fatal: running out of address space is an allocation failure, not
+ * corruption.
  */
 #include <errno.h>
 #include <fcntl.h>
