@@ -425,6 +425,8 @@ static inline uint32_t bst_rng_below(bst_rng_t *r, uint32_t n)
 {
 	return (uint32_t)(((uint64_t)bst_rng_u32(r) * n) >> 32);
 }
+/* Starts libsodium (sodium_start.c): false if it cannot run here. */
+bool bst_sodium_start(void);
 /* Initialises libsodium and keys the seeder that bst_rng_seed draws from. */
 void bst_random_init(void);
 /* Keys the seeder afresh from getrandom (and resets its lock): in a fork

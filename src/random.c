@@ -19,7 +19,7 @@ static bst_rng_t seeder; /* seeder_lock */
 
 void bst_random_init(void)
 {
-	if (sodium_init() < 0)
+	if (!bst_sodium_start())
 		bst_fatal(BST_E_INIT, "libsodium failed to initialise", NULL, 0);
 	bst_random_reseed();
 }

@@ -19,4 +19,11 @@ if(TARGET bastion)
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_symbols.sh $<TARGET_FILE:bastion>
                    ${CMAKE_CURRENT_SOURCE_DIR}/exported-symbols.txt)
   set_tests_properties(test_symbols PROPERTIES ENVIRONMENT "NM=${CMAKE_NM}")
+
+  # With libsodium's archive, only its ChaCha20 and randombytes are linked.
+  if(BASTION_STATIC_SODIUM AND BST_SODIUM_SLIM_OK)
+    add_test(NAME sodium_slim
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/sodium_slim_test.sh $<TARGET_FILE:bastion>)
+    set_tests_properties(sodium_slim PROPERTIES ENVIRONMENT "NM=${CMAKE_NM}")
+  endif()
 endif()
