@@ -39,8 +39,9 @@ static pthread_key_t tc_key;
 static bst_lock_t pool_lock;    /* tcache allocation and the all list */
 static bst_tcache_t *pool_free; /* flushed caches ready for reuse */
 static bst_tcache_t *pool_all;  /* every cache ever made */
-static bst_lock_t shared_lock;  /* guards shared_tc */
+static bst_lock_t shared_lock;  /* guards shared_tc and shared_ready */
 static bst_tcache_t shared_tc;
+static bool shared_ready;    /* shared_tc set up */
 static uint32_t next_id = 1; /* pool lock */
 
 #define TC_BYTES   ((sizeof(bst_tcache_t) + BST_PAGE - 1) & ~(BST_PAGE - 1))
@@ -269,8 +270,19 @@ static bst_tcache_t *tcache_create(void)
 void bst_tcache_init(void)
 {
 	pthread_key_create(&tc_key, tcache_destructor);
-	tcache_setup(&shared_tc);
-	shared_tc.id = 1;
+}
+
+/* The cache of threads that have none (exiting, or out of memory for
+ * one), set up on its first use: most processes never need it, and its
+ * set-up writes six pages. Shared lock held. */
+static bst_tcache_t *shared_cache(void)
+{
+	if (!shared_ready) {
+		tcache_setup(&shared_tc);
+		shared_tc.id = 1;
+		shared_ready = true;
+	}
+	return &shared_tc;
 }
 
 static bool refill(bst_tcache_t *tc, unsigned cls)
@@ -298,8 +310,9 @@ void *bst_malloc_shared(unsigned cls)
 {
 	void *p = NULL;
 	bst_lock(&shared_lock);
-	bst_bin_t *b = &shared_tc.bins[cls];
-	if (b->count || refill(&shared_tc, cls))
+	bst_tcache_t *tc = shared_cache();
+	bst_bin_t *b = &tc->bins[cls];
+	if (b->count || refill(tc, cls))
 		p = b->slot[--b->count];
 	bst_unlock(&shared_lock);
 	if (!p)
@@ -325,7 +338,7 @@ void bst_free_slow(void *p, unsigned cls, size_t bytes)
 		return;
 	}
 	bst_lock(&shared_lock);
-	bst_quarantine_push(&shared_tc, p, cls, bytes);
+	bst_quarantine_push(shared_cache(), p, cls, bytes);
 	bst_unlock(&shared_lock);
 }
 
@@ -370,7 +383,8 @@ void bst_tcache_atfork_child(void)
 	/* Parent and child must not draw the same random numbers. */
 	bst_random_reseed();
 	bst_private_reset_locks(); /* and reseeds the zones' generators */
-	bst_rng_seed(&shared_tc.rng);
+	if (shared_ready)
+		bst_rng_seed(&shared_tc.rng);
 	if (bst_tc)
 		bst_rng_seed(&bst_tc->rng);
 	for (bst_tcache_t *tc = pool_all; tc; tc = tc->next_all) {
