@@ -72,6 +72,13 @@ _Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_SUMMARY_BYTES, "summary slot too s
 #define BST_PAGEMAP_WORDS ((BST_ZONE_PAGES + 63) / 64)
 #define BST_PAGEMAP_OFF   (BST_SUMMARY_BYTES / 2)
 _Static_assert(BST_AVAIL_BYTES / 8 / 8 <= BST_PAGEMAP_OFF, "page bitmaps start after the summary");
+/* After the summary words, one word with a bit per nonzero summary word,
+ * so that a pick finds the next nonempty part of a nearly full zone in
+ * one step (zone.c). */
+#define BST_SUMMARY_WORDS (BST_AVAIL_BYTES / 8 / 64)
+_Static_assert(BST_SUMMARY_WORDS <= 64, "one top word covers the summary");
+_Static_assert((BST_SUMMARY_WORDS + 1) * 8 <= BST_PAGEMAP_OFF,
+               "the top word precedes the page bitmaps");
 
 /* The avail bitmap starts in the summary page's last quarter and runs on
  * into the pages after it, so a new zone's first window (at most 1024

@@ -101,6 +101,28 @@ int bst_zone_init(void)
 	return -1;
 }
 
+/* The summary's top word: bit s set when summary word s is nonzero (its
+ * 64 avail words hold an available chunk). Zone lock held for writes. */
+static uint64_t *sum_top(const bst_zone_t *z)
+{
+	return &z->summary[BST_SUMMARY_WORDS];
+}
+
+/* Marks avail word w nonempty in the summary and its top word. */
+static void summary_set(bst_zone_t *z, uint32_t w)
+{
+	z->summary[w >> 6] |= 1ull << (w & 63);
+	*sum_top(z) |= 1ull << (w >> 6);
+}
+
+/* Marks avail word w, now zero, empty in the summary and its top word. */
+static void summary_clear(bst_zone_t *z, uint32_t w)
+{
+	z->summary[w >> 6] &= ~(1ull << (w & 63));
+	if (!z->summary[w >> 6])
+		*sum_top(z) &= ~(1ull << (w >> 6));
+}
+
 /* Sets avail bits [lo, hi) and their summary bits. Zone lock held. */
 static void avail_set_range(bst_zone_t *z, uint32_t lo, uint32_t hi)
 {
@@ -109,7 +131,7 @@ static void avail_set_range(bst_zone_t *z, uint32_t lo, uint32_t hi)
 		uint32_t n = hi - lo < 64 - b ? hi - lo : 64 - b;
 		uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << b;
 		z->avail[w] |= mask;
-		z->summary[w >> 6] |= 1ull << (w & 63);
+		summary_set(z, w);
 		lo += n;
 	}
 }
@@ -124,7 +146,7 @@ static void make_canary_chunk(bst_zone_t *z, uint32_t i)
 	z->avail[i >> 6] &= ~bit;
 	z->ncanary++;
 	if (!z->avail[i >> 6])
-		z->summary[i >> 12] &= ~(1ull << ((i >> 6) & 63));
+		summary_clear(z, i >> 6);
 	atomic_store_explicit(&z->navail,
 	                      atomic_load_explicit(&z->navail, memory_order_relaxed) - 1,
 	                      memory_order_relaxed);
@@ -265,8 +287,12 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	uint32_t w = (uint32_t)(draw >> 32);
 	uint32_t sw = w >> 6;
 	uint64_t m = z->summary[sw] & (~0ull << (w & 63));
-	while (!m) {
-		sw = sw + 1 == nsum ? 0 : sw + 1;
+	if (!m) {
+		/* The next nonzero summary word, wrapping round (to sw itself
+		 * if only its words before w have chunks): what stepping
+		 * through the summary words one by one finds, in one step. */
+		uint64_t top = *sum_top(z), after = sw + 1 < nsum ? top & (~0ull << (sw + 1)) : 0;
+		sw = (uint32_t)__builtin_ctzll(after ? after : top);
 		m = z->summary[sw];
 	}
 	uint32_t wi = sw * 64 + (uint32_t)__builtin_ctzll(m);
@@ -285,7 +311,7 @@ static uint32_t pick_random(bst_zone_t *z, bst_rng_t *rng)
 	word &= ~(1ull << b);
 	z->avail[wi] = word;
 	if (!word)
-		z->summary[sw] &= ~(1ull << (wi & 63));
+		summary_clear(z, wi);
 	return wi * 64 + b;
 }
 
@@ -709,6 +735,7 @@ static void purge_zone(bst_zone_t *z)
 	uint32_t nwords = (frontier + 63) >> 6;
 	memset(z->avail, 0, (size_t)nwords * 8);
 	memset(z->summary, 0, ((size_t)nwords + 63) / 64 * 8);
+	*sum_top(z) = 0;
 	atomic_store_explicit(&z->frontier, 0, memory_order_relaxed);
 	atomic_store_explicit(&z->navail, 0, memory_order_relaxed);
 	z->ncanary = 0;
@@ -961,7 +988,7 @@ void bst_zone_release(void *const *ptrs, uint32_t n)
 		}
 		uint32_t i = bst_chunk_index(z, (uintptr_t)ptrs[k] - z->user);
 		z->avail[i >> 6] |= 1ull << (i & 63);
-		z->summary[i >> 12] |= 1ull << ((i >> 6) & 63);
+		summary_set(z, i >> 6);
 		added++;
 	}
 	if (held) {
