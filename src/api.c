@@ -107,11 +107,14 @@ BST_NOINLINE static void *sampled_alloc(size_t n, size_t align, unsigned cls, un
 	tc->sample_left = bst_sample_countdown(&tc->rng);
 	if (bst_g.opt.sample_rate && cls != 0 && n <= bst_g.opt.sample_max_bytes) {
 		bool page = n <= BST_PAGE && align <= BST_PAGE;
-		void *p = bst_large_alloc(n, align, kind, page ? BST_LARGE_SAMPLED : 0);
+		int saved = errno;
+		void *p = bst_large_alloc(n, align, kind,
+		                          page ? BST_LARGE_SAMPLED : BST_LARGE_SAMPLE_SPAN);
 		if (p) {
 			*zeroed = bst_g.opt.alloc_fill == 0;
 			return p;
 		}
+		errno = saved; /* the zone chunk below serves the request */
 	}
 	bst_bin_t *b = &tc->bins[cls];
 	return bst_chunk_hand_out_kind(b->slot[--b->count], n, cls, kind, zeroed);

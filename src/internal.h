@@ -446,6 +446,9 @@ void bst_random_bytes(void *buf, size_t n);
 /* Flags of a large allocation. */
 enum {
 	BST_LARGE_SAMPLED = 1, /* a sampled small block, right against its guard page */
+	/* A sampled block above a page: a guarded span of its own, of which
+	 * only so many may exist at once (large.c). */
+	BST_LARGE_SAMPLE_SPAN = 2,
 };
 typedef struct {
 	size_t usable;

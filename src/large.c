@@ -354,6 +354,14 @@ static uintptr_t place(size_t data, size_t align, bool flush, uintptr_t *map, si
  * past this many the process would run into vm.max_map_count (65530) and
  * unrelated mmaps would fail, so further samples fall back to zones. */
 #define SAMPLE_LIVE_MAX ((size_t)8192)
+/* Sampled blocks above a page (sample_max_bytes beyond 4096, as in the
+ * fuzzing profile) get a span of their own: three kernel mappings each,
+ * live or in the quarantine. Past this many, further such samples come
+ * from zones: profile=fuzz with 22,600 live blocks of 5,000 bytes reached
+ * vm.max_map_count, and malloc and unrelated calls (fopen) failed. */
+#define SAMPLE_SPANS_MAX ((size_t)4096)
+static _Atomic size_t sample_spans;
+
 static bst_lock_t sample_lock;
 static uintptr_t sample_base; /* set once at init; 0 if unavailable */
 static uint64_t sample_used[SAMPLE_SLOTS / 64];
@@ -432,16 +440,25 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 	}
 	if (flags & BST_LARGE_SAMPLED)
 		return sample_alloc(size, align, kind);
+	bool span_sample = flags & BST_LARGE_SAMPLE_SPAN;
+	if (span_sample &&
+	    atomic_fetch_add_explicit(&sample_spans, 1, memory_order_relaxed) >= SAMPLE_SPANS_MAX) {
+		atomic_fetch_sub_explicit(&sample_spans, 1, memory_order_relaxed);
+		return NULL; /* the caller takes a zone chunk; errno untouched */
+	}
 	size_t data = page_round(size);
 	uintptr_t map;
 	size_t map_size;
 	uintptr_t d = place(data, data_align(data, align), true, &map, &map_size);
 	if (!d) {
+		if (span_sample)
+			atomic_fetch_sub_explicit(&sample_spans, 1, memory_order_relaxed);
 		errno = ENOMEM;
 		return NULL;
 	}
 	large_rec_t r = {
-	    block_start(d + data, size, align), size, map, map_size, (uint8_t)kind, 0, 0};
+	    block_start(d + data, size, align),       size, map, map_size, (uint8_t)kind,
+	    (uint8_t)(flags & BST_LARGE_SAMPLE_SPAN), 0};
 	if (!bst_os_commit((void *)d, data))
 		goto fail;
 	if (data >= HUGE_MIN)
@@ -455,6 +472,8 @@ void *bst_large_alloc(size_t size, size_t align, unsigned kind, unsigned flags)
 		return (void *)r.key;
 fail:
 	bst_os_release((void *)map, map_size);
+	if (span_sample)
+		atomic_fetch_sub_explicit(&sample_spans, 1, memory_order_relaxed);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -484,6 +503,8 @@ static void forget(uintptr_t key)
 		sample_slot_give(r.map); /* already inaccessible */
 	else
 		bst_os_release((void *)r.map, r.map_size);
+	if (r.flags & BST_LARGE_SAMPLE_SPAN)
+		atomic_fetch_sub_explicit(&sample_spans, 1, memory_order_relaxed);
 }
 
 static void quarantine(const large_rec_t *r)
