@@ -20,12 +20,10 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$dir/html" "$dir/logs"
 echo "hello from bastion's benchmark: a small static page" >"$dir/html/index.html"
-# A port in 20000-39999 from the script's pid. nginx exits when someone
-# else holds the port: then the next one. It is ours once it answers and
-# is still running a moment later (a failed bind ends it at once).
-started=
-for try in 1 2 3 4 5; do
-	port=$((20000 + ($$ + try * 7919) % 20000))
+# A port in 20000-39999 (bench/serve_port.sh). nginx is ours once it
+# answers and is still running a moment later (a failed bind ends it).
+. "$(dirname "$0")/serve_port.sh"
+launch() {
 	cat >"$dir/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -44,22 +42,12 @@ http {
 CONF
 	"$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
 	pid=$!
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do
-		if env -u LD_PRELOAD timeout 5 ab -q -n 1 "http://127.0.0.1:$port/" >/dev/null 2>&1; then
-			sleep 0.1
-			kill -0 "$pid" 2>/dev/null && started=1
-			break
-		fi
-		i=$((i + 1))
-		sleep 0.05
-	done
-	[ -n "$started" ] && break
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	pid=
-done
-[ -n "$started" ] || { echo "nginx_work: nginx did not answer" >&2; exit 1; }
+}
+ours() {
+	env -u LD_PRELOAD timeout 5 ab -q -n 1 "http://127.0.0.1:$port/" >/dev/null 2>&1 &&
+		sleep 0.1 && kill -0 "$pid" 2>/dev/null
+}
+serve_on_port 20000 launch ours || { echo "nginx_work: nginx did not answer" >&2; exit 1; }
 env -u LD_PRELOAD ab -q -k -c 20 -n "$n" "http://127.0.0.1:$port/" >"$dir/ab.out" 2>&1
 kill -QUIT "$pid"
 wait "$pid" || true

@@ -20,36 +20,21 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-# A port in 40000-59999 from the script's pid. A port someone else holds
-# makes our server exit (or another server answer): then the next one.
+# A port in 40000-59999 (bench/serve_port.sh).
+. "$(dirname "$0")/serve_port.sh"
 cli() { env -u LD_PRELOAD redis-cli -p "$port" "$@"; }
+launch() {
+	"$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+		--logfile "$dir/log" --daemonize no &
+	pid=$!
+}
 # Whether our server answers on the port (in 5 s: whatever else holds a
 # port may accept and never reply).
 ours() {
 	env -u LD_PRELOAD timeout 5 redis-cli -p "$port" info server 2>/dev/null |
 		tr -d '\r' | grep -qx "process_id:$pid"
 }
-started=
-for try in 1 2 3 4 5; do
-	port=$((40000 + ($$ + try * 7919) % 20000))
-	"$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-		--logfile "$dir/log" --daemonize no &
-	pid=$!
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 600 ]; do
-		if ours; then
-			started=1
-			break
-		fi
-		i=$((i + 1))
-		sleep 0.05
-	done
-	[ -n "$started" ] && break
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	pid=
-done
-[ -n "$started" ] || { echo "redis_work: redis-server did not answer" >&2; exit 1; }
+serve_on_port 40000 launch ours || { echo "redis_work: redis-server did not answer" >&2; exit 1; }
 env -u LD_PRELOAD redis-benchmark -p "$port" -q -c 20 -n "$n" -r 100000 -d 100 \
 	-t set,get,incr,lpush,lpop,hset >"$dir/bench.out" 2>&1
 keys=$(cli dbsize)
